@@ -1,0 +1,134 @@
+"""Database tables, in SQLAlchemy 2 style; Alembic migrations are written against this metadata."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the naming convention, so migrations get stable constraint names."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _now() -> Any:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Source(Base):
+    """A place feedback comes from: one provider integration with its own webhook URL and secret."""
+
+    __tablename__ = "source"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    # Webhook secrets must be usable to compute HMACs, so they are kept, not hashed; the
+    # API never returns them after creation or rotation.
+    secret: Mapped[str] = mapped_column(String(200), nullable=False)
+    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    config: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    created_at: Mapped[datetime] = _now()
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Feedback(Base):
+    """One stored feedback event; `event_id` is the idempotency key that makes redelivery harmless."""
+
+    __tablename__ = "feedback"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    provider_message_id: Mapped[str] = mapped_column(String(256), nullable=False)
+    metric: Mapped[str | None] = mapped_column(String(8))
+    score: Mapped[int | None] = mapped_column(SmallInteger)
+    text_: Mapped[str | None] = mapped_column("text", Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    respondent_id: Mapped[str | None] = mapped_column(String(256))
+    touchpoint: Mapped[str | None] = mapped_column(String(128))
+    tags: Mapped[dict[str, str]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    stored_at: Mapped[datetime] = _now()
+    # Why an event is stored but kept out of the scores (e.g. stamped far in the future).
+    excluded_reason: Mapped[str | None] = mapped_column(String(200))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    kafka_partition: Mapped[int] = mapped_column(Integer, nullable=False)
+    kafka_offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (
+        Index("ix_feedback_occurred_at_event_id", "occurred_at", "event_id"),
+        Index("ix_feedback_source_id_occurred_at", "source_id", "occurred_at"),
+    )
+
+
+class MetricBucket(Base):
+    """Additive tallies of one metric for one hour of event time and one combination of dimensions.
+
+    Hourly buckets of sums (count, sum, sum of squares, low/mid/high bands) make any
+    window a cheap SUM over rows, and a late event just adds to the hour it belongs to.
+    Dimensions are NOT NULL ('' for absent) so the primary key can cover them; the key starts
+    with (metric, bucket_start), which is also the index every window query uses.
+    """
+
+    __tablename__ = "metric_bucket"
+
+    metric: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(128), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    score_sum: Mapped[float] = mapped_column(Float, nullable=False)
+    score_sq_sum: Mapped[float] = mapped_column(Float, nullable=False)
+    low: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    mid: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    high: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class ApiKey(Base):
+    """An API key; only a SHA-256 of the key is kept, so a database leak does not leak keys."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(16)), nullable=False)
+    created_at: Mapped[datetime] = _now()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
