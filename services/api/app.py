@@ -1,0 +1,63 @@
+"""The API service: CX scores and feedback over REST, for dashboards and tools."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from services.api.config import ApiSettings
+from services.api.routes import feedback, metrics, sources
+from shared.db import database_reachable, make_engine, make_sessionmaker
+from shared.problems import install_problem_handlers
+from shared.settings import CommonSettings
+
+
+def create_app(common: CommonSettings, settings: ApiSettings) -> FastAPI:
+    """Build the app; the engine is created in the lifespan, one per process."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(common.database_url, pool_size=10)
+        app.state.engine = engine
+        app.state.sessions = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="VoC API",
+        version="1",
+        summary="CX scores (NPS, CSAT, CES), feedback and sources. Every route needs an API key.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    for module in (sources, metrics, feedback):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="The database answers")
+    def readyz() -> JSONResponse:
+        ok = database_reachable(app.state.engine)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "database": ok},
+            status_code=200 if ok else 503,
+        )
+
+    return app

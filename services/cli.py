@@ -1,0 +1,189 @@
+"""The `voc` command: one entry point for every service and operator task."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+from kafka.errors import KafkaError
+
+from shared.api_keys import SCOPES, create_api_key
+from shared.db import make_engine, make_sessionmaker, transaction
+from shared.kafka import EventProducer, ensure_topics
+from shared.logs import configure_logging
+from shared.settings import CommonSettings, load
+
+log = logging.getLogger("voc")
+
+
+def _common(service: str) -> CommonSettings:
+    common = load(CommonSettings)
+    configure_logging(service, common.voc_log_level)
+    log.info("settings", extra={"settings": common.masked()})
+    return common
+
+
+def _wait_for_topics(common: CommonSettings, timeout_s: float = 60.0) -> None:
+    """Create the topics, waiting for a broker that is still starting; give up with one line."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            ensure_topics(
+                common.kafka_bootstrap_servers,
+                [common.voc_feedback_topic, common.voc_dlq_topic],
+                partitions=common.voc_topic_partitions,
+            )
+            return
+        except KafkaError as exc:
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"cannot reach the Kafka broker at {common.kafka_bootstrap_servers}: {exc}"
+                ) from None
+            time.sleep(1)
+
+
+def cmd_ingest(_: argparse.Namespace) -> None:
+    """Serve the webhook receiver."""
+    import uvicorn
+
+    from services.ingest.app import create_app
+    from services.ingest.config import IngestSettings
+
+    common = _common("ingest")
+    settings = load(IngestSettings)
+    _wait_for_topics(common)
+    uvicorn.run(
+        create_app(common, settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=15,
+    )
+
+
+def cmd_api(_: argparse.Namespace) -> None:
+    """Serve the REST API."""
+    import uvicorn
+
+    from services.api.app import create_app
+    from services.api.config import ApiSettings
+
+    common = _common("api")
+    settings = load(ApiSettings)
+    uvicorn.run(
+        create_app(common, settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=15,
+    )
+
+
+def cmd_scoring(_: argparse.Namespace) -> None:
+    """Run one scoring worker until SIGTERM or SIGINT, then commit and leave the group."""
+    from services.scoring.config import ScoringSettings
+    from services.scoring.worker import ScoringWorker
+
+    common = _common("scoring")
+    settings = load(ScoringSettings)
+    _wait_for_topics(common)
+    engine = make_engine(common.database_url, pool_size=2)
+    producer = EventProducer(common.kafka_bootstrap_servers, client_id="voc-scoring")
+    worker = ScoringWorker(
+        common=common, settings=settings, sessions=make_sessionmaker(engine), dead_letters=producer
+    )
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        worker.run()
+    finally:
+        producer.close()
+        engine.dispose()
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    """Apply database migrations and create the Kafka topics."""
+    from shared.migrate import upgrade
+
+    common = _common("migrate")
+    upgrade(common.database_url)
+    _wait_for_topics(common)
+    log.info("migrated")
+
+
+def cmd_keys_create(args: argparse.Namespace) -> None:
+    """Mint an API key and print it once; only its hash is stored."""
+    common = load(CommonSettings)
+    configure_logging("keys", "WARNING")
+    engine = make_engine(common.database_url, pool_size=1)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            key, plaintext = create_api_key(
+                session=session, name=args.name, scopes=args.scope or ["read"]
+            )
+    finally:
+        engine.dispose()
+    print(f"key id: {key.id}  scopes: {','.join(key.scopes)}  (shown once; store it now)")
+    print(plaintext)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    """Start the embedded stack (or the configured servers) and all three services."""
+    from services.run import run_all
+
+    run_all(data_dir=args.data_dir)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command tree; also read by the tests that check docker-compose's commands."""
+    parser = argparse.ArgumentParser(prog="voc", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, func, text in (
+        ("ingest", cmd_ingest, "serve provider webhooks"),
+        ("scoring", cmd_scoring, "run a scoring worker"),
+        ("api", cmd_api, "serve the REST API"),
+        ("migrate", cmd_migrate, "migrate the database and create the Kafka topics"),
+    ):
+        sub.add_parser(name, help=text, description=func.__doc__).set_defaults(func=func)
+    run = sub.add_parser(
+        "run",
+        help="start everything (embedded PostgreSQL and Kafka by default)",
+        description=cmd_run.__doc__,
+    )
+    run.add_argument("--data-dir", default=".voc", help="where embedded data lives (default .voc)")
+    run.set_defaults(func=cmd_run)
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="keys_command", required=True, metavar="ACTION"
+    )
+    create = keys.add_parser("create", help="mint an API key", description=cmd_keys_create.__doc__)
+    create.add_argument("--name", required=True, help="who or what the key is for")
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=SCOPES,
+        help="a scope to grant; repeat for several (default read)",
+    )
+    create.set_defaults(func=cmd_keys_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line and run the chosen command."""
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,176 @@
+"""The webhook endpoint: authenticate, parse, and answer 202 only once the broker has the event."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from services.ingest.config import IngestSettings
+from services.ingest.providers.base import Delivery, Provider, Unauthenticated, Unparseable
+from services.ingest.sources import ActiveSource, SourceDirectory
+from shared.events import DeadLetter, FeedbackEvent, event_id_for
+from shared.kafka import BrokerUnavailable, EventProducer
+from shared.problems import PROBLEM_MEDIA_TYPE, Problem, ProblemError
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+class Accepted(BaseModel):
+    """The answer to an accepted delivery: the ids of the events the broker now holds."""
+
+    status: str = "accepted"
+    event_ids: list[uuid.UUID] = Field(description="One per response in the delivery")
+    event_id: uuid.UUID = Field(description="The first (usually only) event id")
+
+
+def _problem_doc(status: int, text: str) -> dict[str, object]:
+    return {"model": Problem, "description": text, "content": {PROBLEM_MEDIA_TYPE: {}}}
+
+
+@router.post(
+    "/v1/webhooks/{source_id}",
+    status_code=202,
+    response_model=Accepted,
+    summary="Receive a provider webhook for a source",
+    responses={
+        401: _problem_doc(401, "The signature is missing, wrong, or too old"),
+        404: _problem_doc(404, "No enabled source has this id"),
+        413: _problem_doc(413, "The body is larger than the limit"),
+        422: _problem_doc(422, "Authentic but invalid; dead-lettered, `errors` says where"),
+        503: _problem_doc(503, "The broker did not acknowledge; retry after Retry-After"),
+    },
+)
+async def receive_webhook(
+    request: Request,
+    source_id: Annotated[str, Path(max_length=64)],
+) -> JSONResponse:
+    """Accept one delivery: 202 means every event in it is on the broker with acks=all."""
+    state = request.app.state
+    settings: IngestSettings = state.settings
+    directory: SourceDirectory = state.sources
+    body = await _read_limited(request, settings.max_body_bytes)
+    source = await directory.get(source_id)
+    if source is None:
+        raise ProblemError(404, "Unknown source", f"no enabled source with id {source_id!r}")
+    provider: Provider | None = state.providers.get(source.provider)
+    if provider is None:  # a source made by a newer release; refuse rather than guess
+        raise ProblemError(
+            404, "Unknown source", f"provider {source.provider!r} is not served here"
+        )
+
+    delivery = Delivery(
+        body=body,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        url=str(request.url),
+        received_at=datetime.now(UTC),
+    )
+    try:
+        provider.authenticate(delivery, source)
+    except Unauthenticated as exc:
+        log.info("webhook refused", extra={"source_id": source_id, "reason": str(exc)})
+        raise ProblemError(401, "Invalid signature", str(exc)) from None
+
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    try:
+        parsed = provider.parse(delivery, source)
+    except Unparseable as exc:
+        await _dead_letter(
+            state.producer, state.dlq_topic, settings, source, delivery, exc, request_id
+        )
+        raise ProblemError(422, "Unprocessable delivery", exc.reason, errors=exc.errors) from None
+
+    events = [
+        FeedbackEvent(
+            event_id=event_id_for(source_id=source.id, provider_message_id=p.provider_message_id),
+            source_id=source.id,
+            channel=source.channel,  # type: ignore[arg-type]
+            provider=source.provider,
+            provider_message_id=p.provider_message_id,
+            occurred_at=p.occurred_at,
+            received_at=delivery.received_at,
+            metric=p.metric,
+            score=p.score,
+            text=p.text,
+            language=p.language,
+            respondent_id=p.respondent_id,
+            touchpoint=p.touchpoint,
+            tags=dict(p.tags),
+            request_id=request_id,
+        )
+        for p in parsed
+    ]
+    producer: EventProducer = state.producer
+    try:
+        for event in events:
+            await producer.send(
+                state.feedback_topic, key=event.event_id.bytes, value=event.to_bytes()
+            )
+    except BrokerUnavailable as exc:
+        log.warning(
+            "broker unavailable, answering 503", extra={"source_id": source_id, "error": str(exc)}
+        )
+        raise _unavailable(settings) from None
+    ids = [e.event_id for e in events]
+    return JSONResponse(
+        Accepted(event_ids=ids, event_id=ids[0]).model_dump(mode="json"),
+        status_code=202,
+        headers={"x-request-id": request_id},
+    )
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """Read the body, refusing with 413 as soon as it passes the limit rather than after."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ProblemError(413, "Body too large", f"the limit is {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProblemError(413, "Body too large", f"the limit is {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _dead_letter(
+    producer: EventProducer,
+    topic: str,
+    settings: IngestSettings,
+    source: ActiveSource,
+    delivery: Delivery,
+    exc: Unparseable,
+    request_id: str,
+) -> None:
+    """Keep an authentic delivery we cannot parse, so it can be fixed and replayed, not lost."""
+    letter = DeadLetter(
+        source_id=source.id,
+        provider=source.provider,
+        received_at=delivery.received_at,
+        reason=exc.reason,
+        errors=[e.model_dump() for e in exc.errors],
+        content_type=delivery.content_type,
+        body_base64=base64.b64encode(delivery.body).decode(),
+        request_id=request_id,
+    )
+    try:
+        await producer.send(topic, key=source.id.encode(), value=letter.to_bytes())
+    except BrokerUnavailable:
+        raise _unavailable(settings) from None
+
+
+def _unavailable(settings: IngestSettings) -> ProblemError:
+    return ProblemError(
+        503,
+        "Broker unavailable",
+        "the event was not stored; retry later",
+        headers={"Retry-After": str(settings.retry_after_seconds)},
+    )

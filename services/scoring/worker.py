@@ -1,0 +1,154 @@
+"""The scoring worker: a consumer-group member that stores each event once and updates the buckets.
+
+Offsets are committed only after the database transaction that reflects them has
+committed. A crash between the two replays the batch, and the event-id primary key
+turns the replay into a no-op, so every event counts exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CommitFailedError, KafkaError
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.scoring.config import ScoringSettings
+from services.scoring.store import Positioned, store_batch
+from shared.db import transaction
+from shared.events import FeedbackEvent
+from shared.kafka import CONTROL_HEADER, BrokerUnavailable, EventProducer, make_consumer
+from shared.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+
+class ScoringWorker:
+    """Runs the poll-store-commit loop until asked to stop, then leaves the group cleanly."""
+
+    def __init__(
+        self,
+        *,
+        common: CommonSettings,
+        settings: ScoringSettings,
+        sessions: sessionmaker[Session],
+        dead_letters: EventProducer,
+    ) -> None:
+        self._common = common
+        self._settings = settings
+        self._sessions = sessions
+        self._dead_letters = dead_letters
+        self._stop = threading.Event()
+        self._future_tolerance = timedelta(hours=settings.future_tolerance_hours)
+
+    def stop(self) -> None:
+        """Ask the loop to finish the batch in hand, commit it, and return."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Consume until stopped; the consumer is closed only after the last commit."""
+        consumer = make_consumer(
+            self._common.kafka_bootstrap_servers,
+            topics=[self._common.voc_feedback_topic],
+            group_id=self._settings.group_id,
+            max_poll_records=self._settings.max_batch,
+        )
+        log.info("scoring worker started", extra={"group_id": self._settings.group_id})
+        backoff = 0.0
+        try:
+            while not self._stop.is_set():
+                polled = consumer.poll(timeout_ms=self._settings.poll_timeout_ms)
+                records = [r for batch in polled.values() for r in batch]
+                if not records:
+                    continue
+                try:
+                    self._process(records)
+                except (SQLAlchemyError, BrokerUnavailable) as exc:
+                    backoff = min(self._settings.retry_max_seconds, max(0.2, backoff * 2))
+                    log.warning(
+                        "database or broker unavailable; will retry the batch",
+                        extra={"error": type(exc).__name__, "retry_in_s": backoff},
+                    )
+                    _rewind(consumer, records)
+                    self._stop.wait(backoff)
+                    continue
+                backoff = 0.0
+                _commit(consumer)
+        finally:
+            consumer.close(autocommit=False)
+            log.info("scoring worker stopped")
+
+    def _process(self, records: list[ConsumerRecord]) -> None:
+        batch = list(self._decode(records))
+        if not batch:
+            return
+        started = time.perf_counter()
+        with transaction(self._sessions) as session:
+            result = store_batch(
+                session=session, batch=batch, future_tolerance=self._future_tolerance
+            )
+        log.debug(
+            "batch stored",
+            extra={
+                "records": len(records),
+                "stored": result.stored,
+                "duplicates": result.duplicates,
+                "excluded": result.excluded,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+
+    def _decode(self, records: Iterable[ConsumerRecord]) -> Iterable[Positioned]:
+        for record in records:
+            if any(key == CONTROL_HEADER for key, _ in record.headers or ()):
+                continue
+            try:
+                event = FeedbackEvent.from_bytes(record.value)
+            except ValidationError as exc:
+                # Ingest validates before producing, so this is another producer's mistake:
+                # keep the record on the dead-letter topic rather than stall the partition.
+                log.error(
+                    "undecodable record dead-lettered",
+                    extra={
+                        "partition": record.partition,
+                        "offset": record.offset,
+                        "errors": exc.error_count(),
+                    },
+                )
+                self._dead_letters.send_sync(
+                    self._common.voc_dlq_topic,
+                    key=record.key or b"",
+                    value=record.value,
+                    headers={"voc-reason": b"undecodable event on feedback topic"},
+                )
+                continue
+            yield Positioned(event=event, partition=record.partition, offset=record.offset)
+
+
+def _rewind(consumer: KafkaConsumer, records: list[ConsumerRecord]) -> None:
+    """Seek each partition back to the first record of the failed batch, to process it again."""
+    first: dict[TopicPartition, int] = {}
+    for r in records:
+        tp = TopicPartition(r.topic, r.partition)
+        first[tp] = min(first.get(tp, r.offset), r.offset)
+    for tp, offset in first.items():
+        if tp in consumer.assignment():
+            consumer.seek(tp, offset)
+
+
+def _commit(consumer: KafkaConsumer) -> None:
+    """Commit what was consumed; a failed commit only means the batch will be replayed harmlessly."""
+    try:
+        consumer.commit()
+    except (CommitFailedError, KafkaError) as exc:
+        log.warning(
+            "offset commit failed; records will be redelivered and deduplicated",
+            extra={"error": str(exc)},
+        )
