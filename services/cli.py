@@ -16,16 +16,17 @@ from shared.api_keys import SCOPES, create_api_key
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.kafka import EventProducer, ensure_topics
 from shared.logs import configure_logging
-from shared.settings import CommonSettings, load
+from shared.settings import CommonSettings, S, load, load_pair
 
 log = logging.getLogger("voc")
 
 
-def _common(service: str) -> CommonSettings:
-    common = load(CommonSettings)
+def _settings(service: str, cls: type[S]) -> tuple[CommonSettings, S]:
+    """Load the shared and the service's settings, reporting every problem of both at once."""
+    common, own = load_pair(CommonSettings, cls)
     configure_logging(service, common.voc_log_level)
-    log.info("settings", extra={"settings": common.masked()})
-    return common
+    log.info("settings", extra={"settings": common.masked(), service: own.model_dump()})
+    return common, own
 
 
 def _wait_for_topics(common: CommonSettings, timeout_s: float = 60.0) -> None:
@@ -54,8 +55,7 @@ def cmd_ingest(_: argparse.Namespace) -> None:
     from services.ingest.app import create_app
     from services.ingest.config import IngestSettings
 
-    common = _common("ingest")
-    settings = load(IngestSettings)
+    common, settings = _settings("ingest", IngestSettings)
     _wait_for_topics(common)
     uvicorn.run(
         create_app(common, settings),
@@ -74,8 +74,7 @@ def cmd_api(_: argparse.Namespace) -> None:
     from services.api.app import create_app
     from services.api.config import ApiSettings
 
-    common = _common("api")
-    settings = load(ApiSettings)
+    common, settings = _settings("api", ApiSettings)
     uvicorn.run(
         create_app(common, settings),
         host=settings.host,
@@ -91,8 +90,7 @@ def cmd_scoring(_: argparse.Namespace) -> None:
     from services.scoring.config import ScoringSettings
     from services.scoring.worker import ScoringWorker
 
-    common = _common("scoring")
-    settings = load(ScoringSettings)
+    common, settings = _settings("scoring", ScoringSettings)
     _wait_for_topics(common)
     engine = make_engine(common.database_url, pool_size=2)
     producer = EventProducer(common.kafka_bootstrap_servers, client_id="voc-scoring")
@@ -117,7 +115,8 @@ def cmd_migrate(_: argparse.Namespace) -> None:
     """Apply database migrations and create the Kafka topics."""
     from shared.migrate import upgrade
 
-    common = _common("migrate")
+    common = load(CommonSettings)
+    configure_logging("migrate", common.voc_log_level)
     upgrade(common.database_url)
     _wait_for_topics(common)
     log.info("migrated")

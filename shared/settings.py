@@ -16,14 +16,14 @@ FEEDBACK_TOPIC = "voc.feedback.v1"
 DLQ_TOPIC = "voc.feedback.dlq.v1"
 
 S = TypeVar("S", bound=BaseSettings)
+T = TypeVar("T", bound=BaseSettings)
 
 
 class SettingsError(SystemExit):
-    """A misconfiguration: stops the process with one line per problem and exit status 2."""
+    """A misconfiguration: stops the process with one line per problem on stderr, exit status 1."""
 
     def __init__(self, lines: list[str]) -> None:
         super().__init__("\n".join(f"configuration error: {line}" for line in lines))
-        self.code = 2
         self.lines = lines
 
 
@@ -103,16 +103,33 @@ def mask_url_password(url: str) -> str:
 
 def load(cls: type[S], **overrides: Any) -> S:
     """Build a settings object or stop with one clear line for each problem found."""
+    settings, problems = _try_load(cls, overrides)
+    if problems:
+        raise SettingsError(problems)
+    assert settings is not None
+    return settings
+
+
+def load_pair(first: type[S], second: type[T]) -> tuple[S, T]:
+    """Build two settings objects, reporting the problems of both before stopping."""
+    a, problems_a = _try_load(first, {})
+    b, problems_b = _try_load(second, {})
+    if problems_a or problems_b:
+        raise SettingsError(problems_a + problems_b)
+    assert a is not None and b is not None
+    return a, b
+
+
+def _try_load(cls: type[S], overrides: dict[str, Any]) -> tuple[S | None, list[str]]:
     try:
-        return cls(**overrides)
+        return cls(**overrides), []
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "settings"
-            env = _env_name(cls, field)
             reason = "is not set" if err["type"] == "missing" else err["msg"]
-            lines.append(f"{env} {reason}")
-        raise SettingsError(lines) from None
+            lines.append(f"{_env_name(cls, field)} {reason.removeprefix('Value error, ')}")
+        return None, lines
 
 
 def _env_name(cls: type[BaseSettings], field: str) -> str:
