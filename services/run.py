@@ -119,6 +119,11 @@ class Supervisor:
             proc.kill()
             proc.wait()
 
+    def stop_all(self) -> None:
+        """Stop whatever is still running (after a failed start, say), ingest first."""
+        for name in ("ingest", "scoring", "api"):
+            self.stop(name)
+
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
@@ -147,7 +152,8 @@ def run_all(*, data_dir: str) -> None:
         if not env.get("DATABASE_URL"):
             pg = EmbeddedPostgres(data / "pgdata")
             env["DATABASE_URL"] = pg.start()
-            cleanup.callback(lambda: (say("stopping PostgreSQL"), pg.stop()))
+            cleanup.callback(pg.stop)
+            cleanup.callback(say, "stopping PostgreSQL")
             say(f"embedded PostgreSQL 18 up, data in {data / 'pgdata'}")
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             broker = EmbeddedBroker(
@@ -155,7 +161,8 @@ def run_all(*, data_dir: str) -> None:
                 log_path=data / "logs" / "broker.log",
             )
             env["KAFKA_BOOTSTRAP_SERVERS"] = broker.start()
-            cleanup.callback(lambda: (say("stopping the broker"), broker.stop()))
+            cleanup.callback(broker.stop)
+            cleanup.callback(say, "stopping the broker")
             say(f"embedded Tansu broker up on {broker.bootstrap_servers} (memory only)")
         os.environ.update(env)
         common = load(CommonSettings)
@@ -173,7 +180,7 @@ def run_all(*, data_dir: str) -> None:
         engine.dispose()
 
         supervisor = Supervisor(env, data / "logs")
-        cleanup.callback(lambda: [supervisor.stop(n) for n in SERVICES])
+        cleanup.callback(supervisor.stop_all)
         for name in SERVICES:
             supervisor.start(name)
         api_url = f"http://{env.get('API_HOST', '127.0.0.1')}:{env.get('API_PORT', '8080')}"

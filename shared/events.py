@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from shared.metric_math import Metric, score_problem
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 Channel = Literal["web", "email", "sms", "chat"]
 CHANNELS: tuple[Channel, ...] = ("web", "email", "sms", "chat")
 

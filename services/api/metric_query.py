@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from shared.metric_math import SCALES, Metric, Tally, band
@@ -80,7 +81,7 @@ def _band_count(metric: Metric, which: str) -> ColumnElement[int]:
         s for s in range(SCALES[metric][0], SCALES[metric][1] + 1) if band(metric, s) == which
     ]
     if not scores:
-        return func.cast(0, Feedback.score.type)  # type: ignore[return-value]
+        return literal(0)
     return func.count(case((Feedback.score.in_(scores), 1)))
 
 
@@ -110,6 +111,6 @@ def _raw_tally(
     return _tally(session.execute(query).one())
 
 
-def _tally(row: tuple[object, ...]) -> Tally:
+def _tally(row: Any) -> Tally:
     count, total, total_sq, low, mid, high = row
-    return Tally(int(count), float(total), float(total_sq), int(low), int(mid), int(high))  # type: ignore[arg-type]
+    return Tally(int(count), float(total), float(total_sq), int(low), int(mid), int(high))
