@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
@@ -43,6 +44,18 @@ class Acknowledged:
     topic: str
     partition: int
     offset: int
+
+
+def _settle(
+    future: asyncio.Future[Acknowledged], ack: Acknowledged | None, exc: BaseException | None
+) -> None:
+    if future.done():  # the waiter timed out first
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        assert ack is not None
+        future.set_result(ack)
 
 
 def bootstrap_list(servers: str) -> list[str]:
@@ -137,8 +150,38 @@ class EventProducer:
     async def send(
         self, topic: str, *, key: bytes, value: bytes, headers: Mapping[str, bytes] | None = None
     ) -> Acknowledged:
-        """Send one record and wait, without blocking the event loop, for its acknowledgement."""
-        return await asyncio.to_thread(self.send_sync, topic, key=key, value=value, headers=headers)
+        """Send one record and wait, without blocking the event loop, for its acknowledgement.
+
+        The client's own I/O thread resolves an asyncio future through callbacks, so a
+        request costs no thread hop; only the first send, which may connect, runs in a thread.
+        """
+        if self._producer is None:
+            return await asyncio.to_thread(
+                self.send_sync, topic, key=key, value=value, headers=headers
+            )
+        loop = asyncio.get_running_loop()
+        acked: asyncio.Future[Acknowledged] = loop.create_future()
+
+        def on_success(meta: Any) -> None:
+            ack = Acknowledged(topic=meta.topic, partition=meta.partition, offset=meta.offset)
+            loop.call_soon_threadsafe(_settle, acked, ack, None)
+
+        def on_error(exc: BaseException) -> None:
+            failure = BrokerUnavailable(f"broker did not acknowledge: {exc}")
+            loop.call_soon_threadsafe(_settle, acked, None, failure)
+
+        try:
+            future = self._producer.send(
+                topic, key=key, value=value, headers=list((headers or {}).items())
+            )
+        except KafkaError as exc:
+            raise BrokerUnavailable(f"broker did not take the record: {exc}") from exc
+        future.add_callback(on_success)
+        future.add_errback(on_error)
+        try:
+            return await asyncio.wait_for(acked, timeout=self._timeout_s + 1)
+        except TimeoutError:
+            raise BrokerUnavailable("no acknowledgement within the delivery timeout") from None
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Flush what is buffered and disconnect."""
