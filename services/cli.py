@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
+from fastapi import FastAPI
 from kafka.errors import KafkaError
 
 from shared.api_keys import SCOPES, create_api_key
@@ -50,38 +51,29 @@ def _wait_for_topics(common: CommonSettings, timeout_s: float = 60.0) -> None:
 
 def cmd_ingest(_: argparse.Namespace) -> None:
     """Serve the webhook receiver."""
-    import uvicorn
-
     from services.ingest.app import create_app
     from services.ingest.config import IngestSettings
 
     common, settings = _settings("ingest", IngestSettings)
     _wait_for_topics(common)
-    uvicorn.run(
-        create_app(common, settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=15,
-    )
+    _serve(create_app(common, settings), settings.host, settings.port)
 
 
 def cmd_api(_: argparse.Namespace) -> None:
     """Serve the REST API."""
-    import uvicorn
-
     from services.api.app import create_app
     from services.api.config import ApiSettings
 
     common, settings = _settings("api", ApiSettings)
+    _serve(create_app(common, settings), settings.host, settings.port)
+
+
+def _serve(app: FastAPI, host: str, port: int) -> None:
+    """Run an app under uvicorn with our JSON logging; SIGTERM lets in-flight requests finish."""
+    import uvicorn
+
     uvicorn.run(
-        create_app(common, settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=15,
+        app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=15
     )
 
 

@@ -27,6 +27,15 @@ def event_id_for(*, source_id: str, provider_message_id: str) -> uuid.UUID:
     return uuid.uuid5(_EVENT_NAMESPACE, f"{source_id}\x1f{provider_message_id}")
 
 
+def metric_score_problem(metric: Metric | None, score: int | None) -> str | None:
+    """Why a metric/score pair cannot be a response, or None: a score only means something on its scale."""
+    if (metric is None) != (score is None):
+        return "metric and score must be given together"
+    if metric is not None and score is not None:
+        return score_problem(metric, score)
+    return None
+
+
 class FeedbackEvent(BaseModel):
     """One piece of customer feedback, whatever channel and provider it came from."""
 
@@ -51,13 +60,8 @@ class FeedbackEvent(BaseModel):
 
     @model_validator(mode="after")
     def _score_matches_metric(self) -> FeedbackEvent:
-        """A score only means something on its metric's scale."""
-        if (self.metric is None) != (self.score is None):
-            raise ValueError("metric and score must be given together")
-        if self.metric is not None and self.score is not None:
-            problem = score_problem(self.metric, self.score)
-            if problem:
-                raise ValueError(problem)
+        if problem := metric_score_problem(self.metric, self.score):
+            raise ValueError(problem)
         return self
 
     def to_bytes(self) -> bytes:

@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
 from services.api.config import ApiSettings
 from services.api.routes import feedback, metrics, sources
-from shared.db import database_reachable, make_engine, make_sessionmaker
+from shared.db import make_engine, make_sessionmaker
+from shared.health import install_health_routes
 from shared.problems import install_problem_handlers
 from shared.settings import CommonSettings
 
@@ -48,16 +48,5 @@ def create_app(common: CommonSettings, settings: ApiSettings) -> FastAPI:
     for module in (sources, metrics, feedback):
         app.include_router(module.router)
 
-    @app.get("/healthz", tags=["health"], summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"], summary="The database answers")
-    def readyz() -> JSONResponse:
-        ok = database_reachable(app.state.engine)
-        return JSONResponse(
-            {"status": "ok" if ok else "unavailable", "database": ok},
-            status_code=200 if ok else 503,
-        )
-
+    install_health_routes(app)
     return app

@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from services.ingest.config import IngestSettings
 from services.ingest.providers import build_registry
 from services.ingest.routes.webhooks import router as webhook_router
 from services.ingest.sources import SourceDirectory
-from shared.db import database_reachable, make_engine, make_sessionmaker
+from shared.db import make_engine, make_sessionmaker
+from shared.health import install_health_routes
 from shared.kafka import EventProducer
 from shared.problems import install_problem_handlers
 from shared.settings import CommonSettings
@@ -53,16 +53,5 @@ def create_app(common: CommonSettings, settings: IngestSettings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(webhook_router, tags=["webhooks"])
 
-    @app.get("/healthz", tags=["health"], summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"], summary="The database answers")
-    async def readyz() -> JSONResponse:
-        ok = database_reachable(app.state.engine)
-        return JSONResponse(
-            {"status": "ok" if ok else "unavailable", "database": ok},
-            status_code=200 if ok else 503,
-        )
-
+    install_health_routes(app)
     return app

@@ -22,7 +22,8 @@ from services.ingest.providers.base import (
     Unparseable,
 )
 from services.ingest.sources import ActiveSource
-from shared.metric_math import Metric, score_problem
+from shared.events import metric_score_problem
+from shared.metric_math import Metric
 from shared.problems import field_errors
 
 
@@ -63,12 +64,8 @@ class SurveyResponse(BaseModel):
 
     @model_validator(mode="after")
     def _meaningful(self) -> SurveyResponse:
-        if (self.metric is None) != (self.score is None):
-            raise ValueError("metric and score must be given together")
-        if self.metric is not None and self.score is not None:
-            problem = score_problem(self.metric, self.score)
-            if problem:
-                raise ValueError(problem)
+        if problem := metric_score_problem(self.metric, self.score):
+            raise ValueError(problem)
         if self.score is None and not self.comment:
             raise ValueError("a response needs a score, a comment, or both")
         return self
