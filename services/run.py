@@ -179,6 +179,12 @@ def run_all(*, data_dir: str) -> None:
             )
         engine.dispose()
 
+        api_url = f"http://{env.get('API_HOST', '127.0.0.1')}:{env.get('API_PORT', '8080')}"
+        ingest_url = (
+            f"http://{env.get('INGEST_HOST', '127.0.0.1')}:{env.get('INGEST_PORT', '8081')}"
+        )
+        # Webhook URLs the API hands out must point at the ingest this run started.
+        env.setdefault("API_PUBLIC_INGEST_URL", ingest_url)
         supervisor = Supervisor(env, data / "logs")
         cleanup.callback(supervisor.stop_all)
         for name in SERVICES:

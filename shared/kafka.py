@@ -109,6 +109,7 @@ class EventProducer:
             "request_timeout_ms": max(1000, delivery_timeout_ms - linger_ms - 1),
             "delivery_timeout_ms": delivery_timeout_ms,
             "max_block_ms": delivery_timeout_ms,
+            "bootstrap_timeout_ms": delivery_timeout_ms,
             "reconnect_backoff_max_ms": 2000,
         }
         self._timeout_s = delivery_timeout_ms / 1000
