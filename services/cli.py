@@ -114,6 +114,25 @@ def cmd_migrate(_: argparse.Namespace) -> None:
     log.info("migrated")
 
 
+def cmd_rebuild_aggregates(_: argparse.Namespace) -> None:
+    """Recompute every metric bucket from stored feedback; scoring may keep running meanwhile."""
+    from services.scoring.rebuild import rebuild_aggregates
+
+    common = load(CommonSettings)
+    configure_logging("rebuild", common.voc_log_level)
+    engine = make_engine(common.database_url, pool_size=1)
+    started = time.monotonic()
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            result = rebuild_aggregates(session=session)
+    finally:
+        engine.dispose()
+    print(
+        f"rebuilt {result.buckets} buckets and {result.tag_buckets} tag buckets "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+
+
 def cmd_keys_create(args: argparse.Namespace) -> None:
     """Mint an API key and print it once; only its hash is stored."""
     common = load(CommonSettings)
@@ -146,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("scoring", cmd_scoring, "run a scoring worker"),
         ("api", cmd_api, "serve the REST API"),
         ("migrate", cmd_migrate, "migrate the database and create the Kafka topics"),
+        ("rebuild-aggregates", cmd_rebuild_aggregates, "recompute all buckets from feedback"),
     ):
         sub.add_parser(name, help=text, description=func.__doc__).set_defaults(func=func)
     run = sub.add_parser(

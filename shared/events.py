@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from shared.metric_math import Metric, score_problem
 
@@ -19,6 +26,11 @@ Channel = Literal["web", "email", "sms", "chat"]
 CHANNELS: tuple[Channel, ...] = ("web", "email", "sms", "chat")
 
 # A fixed namespace so that event ids are the same on every machine and in every release.
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
+TagValue = Annotated[str, StringConstraints(max_length=128, pattern=r"^[^\x00]*$")]
+Tags = Annotated[dict[TagKey, TagValue], Field(max_length=50)]
+"""Free key/value dimensions (plan=pro, region=eu); each key can filter and break down metrics."""
+
 _EVENT_NAMESPACE = uuid.UUID("6f1c1f5e-8a43-4e55-9f0e-6a3b1f2d9c10")
 
 
@@ -55,8 +67,15 @@ class FeedbackEvent(BaseModel):
     language: str | None = Field(default=None, max_length=16)
     respondent_id: str | None = Field(default=None, max_length=256)
     touchpoint: str | None = Field(default=None, max_length=128)
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
     request_id: str | None = Field(default=None, max_length=64)
+    revision: int = Field(
+        default=0,
+        ge=0,
+        description="Orders versions of one response (a survey tool's follow-up adding a comment "
+        "to a score): a higher revision replaces a stored lower one, a lower or equal one is a "
+        "redelivery and changes nothing",
+    )
 
     @model_validator(mode="after")
     def _score_matches_metric(self) -> FeedbackEvent:

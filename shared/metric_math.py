@@ -81,6 +81,12 @@ def band(metric: Metric, score: int) -> Band:
     return "low" if score <= 3 else "mid" if score == 4 else "high"
 
 
+def band_scores(metric: Metric, which: Band) -> list[int]:
+    """The scores that fall in a band, for code that classifies in SQL rather than in Python."""
+    lo, hi = SCALES[metric]
+    return [s for s in range(lo, hi + 1) if band(metric, s) == which]
+
+
 @dataclass(frozen=True)
 class Tally:
     """Additive sufficient statistics of one metric's responses; what the DB stores per bucket."""

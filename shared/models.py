@@ -87,6 +87,7 @@ class Feedback(Base):
     # Why an event is stored but kept out of the scores (e.g. stamped far in the future).
     excluded_reason: Mapped[str | None] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
     kafka_partition: Mapped[int] = mapped_column(Integer, nullable=False)
     kafka_offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
@@ -96,11 +97,27 @@ class Feedback(Base):
     )
 
 
-class MetricBucket(Base):
-    """Additive tallies of one metric for one hour of event time and one combination of dimensions.
+BUCKET_MINUTES = 15
+"""Bucket width: every UTC offset in use is a multiple of 15 minutes, so local days and weeks
+in any IANA zone (India's +05:30, Nepal's +05:45) are exact unions of buckets."""
 
-    Hourly buckets of sums (count, sum, sum of squares, low/mid/high bands) make any
-    window a cheap SUM over rows, and a late event just adds to the hour it belongs to.
+
+class _Tallies:
+    """The additive sufficient statistics every bucket row carries (see shared.metric_math.Tally)."""
+
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    score_sum: Mapped[float] = mapped_column(Float, nullable=False)
+    score_sq_sum: Mapped[float] = mapped_column(Float, nullable=False)
+    low: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    mid: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    high: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class MetricBucket(_Tallies, Base):
+    """Tallies of one metric for one 15-minute slice of event time and one combination of dimensions.
+
+    Sums make any window a cheap SUM over rows whose number depends on the window, not on
+    how many responses are stored, and a late event just adds to the slice it belongs to.
     Dimensions are NOT NULL ('' for absent) so the primary key can cover them; the key starts
     with (metric, bucket_start), which is also the index every window query uses.
     """
@@ -112,12 +129,26 @@ class MetricBucket(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     touchpoint: Mapped[str] = mapped_column(String(128), primary_key=True)
-    count: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    score_sum: Mapped[float] = mapped_column(Float, nullable=False)
-    score_sq_sum: Mapped[float] = mapped_column(Float, nullable=False)
-    low: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    mid: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    high: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class MetricTagBucket(_Tallies, Base):
+    """The same tallies split by one tag (key and value), for tag filters and tag breakdowns.
+
+    A response with three tags adds to three rows here, one per tag, and to one row of
+    metric_bucket; summing this table over one tag key gives the tagged part of the whole.
+    """
+
+    __tablename__ = "metric_tag_bucket"
+
+    metric: Mapped[str] = mapped_column(String(8), primary_key=True)
+    tag_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    tag_value: Mapped[str] = mapped_column(String(128), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(128), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
 class ApiKey(Base):
@@ -132,3 +163,19 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = _now()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookNonce(Base):
+    """A single-use token a provider signed (Mailgun's `token`), kept so a replay is refused.
+
+    Rows older than the signature tolerance can go: a delivery that old is refused by its
+    timestamp anyway.
+    """
+
+    __tablename__ = "webhook_nonce"
+
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(256), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
+    )

@@ -1,17 +1,26 @@
-"""Storing a batch of events once and adding them to their buckets, in one transaction."""
+"""Storing a batch of events exactly once and updating their buckets, in one transaction.
+
+The batch is copied into a temporary table and a single statement then inserts what is
+new, replaces what a higher revision supersedes, and adds the difference to the buckets.
+The feedback primary key is the event id, so a redelivered record changes nothing: this
+is what makes re-processing after a crash or a rebalance harmless. PostgreSQL 18's
+`RETURNING old.*` gives the replaced values in the same statement, so a revision can be
+taken out of the buckets exactly even when two workers race on it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from psycopg.types.json import Jsonb
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.scoring.aggregation import bucket_deltas
+from services.scoring.aggregation import upsert_buckets_sql
 from shared.events import FeedbackEvent
-from shared.models import Feedback, MetricBucket
 
 
 @dataclass(frozen=True)
@@ -25,11 +34,84 @@ class Positioned:
 
 @dataclass(frozen=True)
 class StoreResult:
-    """What a batch did: new events stored, redeliveries ignored, and events kept out of scores."""
+    """What a batch did: new events stored, revisions applied, redeliveries ignored, exclusions."""
 
     stored: int
+    revised: int
     duplicates: int
     excluded: int
+
+
+COLUMNS = (
+    "event_id",
+    "source_id",
+    "channel",
+    "provider",
+    "provider_message_id",
+    "metric",
+    "score",
+    "text",
+    "language",
+    "respondent_id",
+    "touchpoint",
+    "tags",
+    "occurred_at",
+    "received_at",
+    "excluded_reason",
+    "request_id",
+    "kafka_partition",
+    "kafka_offset",
+    "revision",
+)
+_REPLACEABLE = [
+    c
+    for c in COLUMNS
+    if c not in ("event_id", "source_id", "channel", "provider", "provider_message_id")
+]
+_CHANGED = (
+    "metric",
+    "score",
+    "occurred_at",
+    "channel",
+    "source_id",
+    "touchpoint",
+    "language",
+    "tags",
+    "excluded_reason",
+)
+
+_STAGING = """
+    CREATE TEMP TABLE IF NOT EXISTS feedback_staging
+    (LIKE feedback INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"""
+
+_COUNTED = "{p}metric IS NOT NULL AND {p}score IS NOT NULL AND {p}excluded_reason IS NULL"
+_DELTA_ROWS = f"""
+    (SELECT n_metric AS metric, n_score AS score, n_occurred_at AS at, n_channel AS channel,
+            n_source_id AS source_id, coalesce(n_touchpoint, '') AS touchpoint,
+            coalesce(n_language, '') AS language, n_tags AS tags, 1 AS sign
+     FROM up WHERE {_COUNTED.format(p="n_")}
+     UNION ALL
+     SELECT o_metric, o_score, o_occurred_at, o_channel, o_source_id, coalesce(o_touchpoint, ''),
+            coalesce(o_language, ''), o_tags, -1
+     FROM up WHERE NOT inserted AND {_COUNTED.format(p="o_")})"""  # noqa: S608 (built from constants, never from input)
+
+_STORE = f"""
+    WITH up AS (
+        INSERT INTO feedback AS f ({", ".join(COLUMNS)})
+        SELECT {", ".join(COLUMNS)} FROM feedback_staging
+        ON CONFLICT (event_id) DO UPDATE SET
+            {", ".join(f"{c} = excluded.{c}" for c in _REPLACEABLE)}
+        WHERE f.revision < excluded.revision
+        RETURNING old.event_id IS NULL AS inserted,
+                  {", ".join(f"new.{c} AS n_{c}" for c in _CHANGED)},
+                  {", ".join(f"old.{c} AS o_{c}" for c in _CHANGED)}
+    ),
+    buckets AS ({upsert_buckets_sql(_DELTA_ROWS, tag_buckets=False)}),
+    tag_buckets AS ({upsert_buckets_sql(_DELTA_ROWS, tag_buckets=True)})
+    SELECT count(*) FILTER (WHERE inserted),
+           count(*) FILTER (WHERE NOT inserted),
+           count(*) FILTER (WHERE n_excluded_reason IS NOT NULL)
+    FROM up"""  # noqa: S608 (built from constants, never from input)
 
 
 def exclusion_reason(event: FeedbackEvent, *, future_tolerance: timedelta) -> str | None:
@@ -41,86 +123,48 @@ def exclusion_reason(event: FeedbackEvent, *, future_tolerance: timedelta) -> st
     return None
 
 
+def _row(item: Positioned, future_tolerance: timedelta) -> tuple[Any, ...]:
+    e = item.event
+    return (
+        e.event_id,
+        e.source_id,
+        e.channel,
+        e.provider,
+        e.provider_message_id,
+        e.metric,
+        e.score,
+        e.text,
+        e.language,
+        e.respondent_id,
+        e.touchpoint,
+        Jsonb(e.tags),
+        e.occurred_at,
+        e.received_at,
+        exclusion_reason(e, future_tolerance=future_tolerance),
+        e.request_id,
+        item.partition,
+        item.offset,
+        e.revision,
+    )
+
+
 def store_batch(
     *, session: Session, batch: Sequence[Positioned], future_tolerance: timedelta
 ) -> StoreResult:
-    """Insert the events not stored before and add exactly those to the buckets.
-
-    The feedback primary key is the event id, so a redelivered record inserts nothing and
-    adds nothing: this is what makes re-processing after a crash harmless.
-    """
-    unique: dict[object, Positioned] = {}
+    """Store what is new or revised in the batch and move the buckets by exactly that."""
+    latest: dict[object, Positioned] = {}
     for item in batch:
-        unique.setdefault(item.event.event_id, item)
-    rows = []
-    reasons = {}
-    for item in unique.values():
-        e = item.event
-        reason = exclusion_reason(e, future_tolerance=future_tolerance)
-        reasons[e.event_id] = reason
-        rows.append(
-            {
-                "event_id": e.event_id,
-                "source_id": e.source_id,
-                "channel": e.channel,
-                "provider": e.provider,
-                "provider_message_id": e.provider_message_id,
-                "metric": e.metric,
-                "score": e.score,
-                "text_": e.text,
-                "language": e.language,
-                "respondent_id": e.respondent_id,
-                "touchpoint": e.touchpoint,
-                "tags": e.tags,
-                "occurred_at": e.occurred_at,
-                "received_at": e.received_at,
-                "excluded_reason": reason,
-                "request_id": e.request_id,
-                "kafka_partition": item.partition,
-                "kafka_offset": item.offset,
-            }
-        )
-    if not rows:
-        return StoreResult(stored=0, duplicates=len(batch), excluded=0)
-    # executemany form: one cached statement, batched by the driver, instead of compiling
-    # a thousand-row VALUES clause for every batch.
-    inserted = set(
-        session.scalars(
-            pg_insert(Feedback)
-            .on_conflict_do_nothing(index_elements=[Feedback.event_id])
-            .returning(Feedback.event_id),
-            rows,
-        )
-    )
-    counted = [unique[i].event for i in inserted if reasons[i] is None]
-    deltas = bucket_deltas(counted)
-    if deltas:
-        # Sorted so that concurrent workers lock bucket rows in the same order and never deadlock.
-        values = [
-            {
-                **key._asdict(),
-                "count": t.count,
-                "score_sum": t.score_sum,
-                "score_sq_sum": t.score_sq_sum,
-                "low": t.low,
-                "mid": t.mid,
-                "high": t.high,
-            }
-            for key, t in sorted(deltas.items())
-        ]
-        stmt = pg_insert(MetricBucket)
-        session.execute(
-            stmt.on_conflict_do_update(
-                constraint="pk_metric_bucket",
-                set_={
-                    col: getattr(MetricBucket, col) + getattr(stmt.excluded, col)
-                    for col in ("count", "score_sum", "score_sq_sum", "low", "mid", "high")
-                },
-            ),
-            values,
-        )
+        seen = latest.get(item.event.event_id)
+        if seen is None or item.event.revision > seen.event.revision:
+            latest[item.event.event_id] = item
+    if not latest:
+        return StoreResult(stored=0, revised=0, duplicates=0, excluded=0)
+    session.execute(text(_STAGING))
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY feedback_staging ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        for item in latest.values():
+            copy.write_row(_row(item, future_tolerance))
+    stored, revised, excluded = session.execute(text(_STORE)).one()
     return StoreResult(
-        stored=len(inserted),
-        duplicates=len(batch) - len(inserted),
-        excluded=sum(1 for i in inserted if reasons[i] is not None),
+        stored=stored, revised=revised, duplicates=len(batch) - stored - revised, excluded=excluded
     )

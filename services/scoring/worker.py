@@ -99,6 +99,7 @@ class ScoringWorker:
             extra={
                 "records": len(records),
                 "stored": result.stored,
+                "revised": result.revised,
                 "duplicates": result.duplicates,
                 "excluded": result.excluded,
                 "ms": round((time.perf_counter() - started) * 1000, 1),

@@ -41,6 +41,8 @@ class ParsedFeedback:
     respondent_id: str | None = None
     touchpoint: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Higher for a later version of the same response (e.g. the provider's update time in ms).
+    revision: int = 0
 
 
 class Unauthenticated(Exception):
@@ -61,8 +63,12 @@ class Provider(Protocol):
 
     name: str
 
-    def authenticate(self, delivery: Delivery, source: ActiveSource) -> None:
-        """Raise Unauthenticated unless one of the source's secrets signed these exact bytes."""
+    def authenticate(self, delivery: Delivery, source: ActiveSource) -> str | None:
+        """Raise Unauthenticated unless one of the source's secrets signed these exact bytes.
+
+        A provider that signs a single-use token (Mailgun) returns it: the endpoint refuses a
+        delivery whose token it has already accepted, so a captured request cannot be replayed.
+        """
 
     def parse(self, delivery: Delivery, source: ActiveSource) -> list[ParsedFeedback]:
         """Read the responses out of an authentic delivery; raise Unparseable if it cannot."""

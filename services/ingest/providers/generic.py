@@ -22,7 +22,7 @@ from services.ingest.providers.base import (
     Unparseable,
 )
 from services.ingest.sources import ActiveSource
-from shared.events import metric_score_problem
+from shared.events import Tags, metric_score_problem
 from shared.metric_math import Metric
 from shared.problems import field_errors
 
@@ -60,7 +60,7 @@ class SurveyResponse(BaseModel):
         default=None, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
     )
     touchpoint: str | None = Field(default=None, min_length=1, max_length=128)
-    tags: dict[str, str] = Field(default_factory=dict, max_length=50)
+    tags: Tags = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _meaningful(self) -> SurveyResponse:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.ingest.config import IngestSettings
 from services.ingest.providers.base import Delivery, Provider, Unauthenticated, Unparseable
+from services.ingest.replay import NonceStore
 from services.ingest.sources import ActiveSource, SourceDirectory
 from shared.events import DeadLetter, FeedbackEvent, event_id_for
 from shared.kafka import BrokerUnavailable, EventProducer
@@ -41,9 +44,14 @@ def _problem_doc(status: int, text: str) -> dict[str, object]:
     response_model=Accepted,
     summary="Receive a provider webhook for a source",
     responses={
+        200: {
+            "description": "Authentic but not feedback (a ping, an unsubscribe), or a Twilio "
+            "delivery answered with TwiML (`application/xml`)"
+        },
         401: _problem_doc(401, "The signature is missing, wrong, or too old"),
         404: _problem_doc(404, "No enabled source has this id"),
         413: _problem_doc(413, "The body is larger than the limit"),
+        406: _problem_doc(406, "Mailgun only: dead-lettered or replayed; Mailgun stops retrying"),
         422: _problem_doc(422, "Authentic but invalid; dead-lettered, `errors` says where"),
         503: _problem_doc(503, "The broker did not acknowledge; retry after Retry-After"),
     },
@@ -51,7 +59,7 @@ def _problem_doc(status: int, text: str) -> dict[str, object]:
 async def receive_webhook(
     request: Request,
     source_id: Annotated[str, Path(max_length=64)],
-) -> JSONResponse:
+) -> Response:
     """Accept one delivery: 202 means every event in it is on the broker with acks=all."""
     state = request.app.state
     settings: IngestSettings = state.settings
@@ -73,10 +81,16 @@ async def receive_webhook(
         received_at=datetime.now(UTC),
     )
     try:
-        provider.authenticate(delivery, source)
+        nonce = provider.authenticate(delivery, source)
     except Unauthenticated as exc:
         log.info("webhook refused", extra={"source_id": source_id, "reason": str(exc)})
         raise ProblemError(401, "Invalid signature", str(exc)) from None
+    # The status that tells this provider "do not retry" (Mailgun stops only on 406).
+    permanent: int = getattr(provider, "permanent_status", 422)
+    nonces: NonceStore = state.nonces
+    if nonce is not None and await _guarded(settings, nonces.seen(source.id, nonce)):
+        log.info("replayed webhook refused", extra={"source_id": source_id})
+        raise ProblemError(permanent, "Replayed delivery", "this signed token was already used")
 
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     try:
@@ -85,7 +99,17 @@ async def receive_webhook(
         await _dead_letter(
             state.producer, state.dlq_topic, settings, source, delivery, exc, request_id
         )
-        raise ProblemError(422, "Unprocessable delivery", exc.reason, errors=exc.errors) from None
+        await _remember(nonces, source, nonce)
+        raise ProblemError(
+            permanent, "Unprocessable delivery", exc.reason, errors=exc.errors
+        ) from None
+    if not parsed:  # authentic, well-formed, and not feedback (a ping, an unsubscribe)
+        await _remember(nonces, source, nonce)
+        return JSONResponse(
+            {"status": "ignored", "event_ids": []},
+            status_code=200,
+            headers={"x-request-id": request_id},
+        )
 
     events = [
         FeedbackEvent(
@@ -104,6 +128,7 @@ async def receive_webhook(
             touchpoint=p.touchpoint,
             tags=dict(p.tags),
             request_id=request_id,
+            revision=p.revision,
         )
         for p in parsed
     ]
@@ -118,12 +143,57 @@ async def receive_webhook(
             "broker unavailable, answering 503", extra={"source_id": source_id, "error": str(exc)}
         )
         raise _unavailable(settings) from None
+    await _remember(nonces, source, nonce)
     ids = [e.event_id for e in events]
+    acknowledge = getattr(provider, "acknowledge", None)
+    if acknowledge is not None:  # a provider that reads the answer (Twilio's TwiML reply)
+        custom: Response = acknowledge(source)
+        custom.headers["x-request-id"] = request_id
+        return custom
     return JSONResponse(
         Accepted(event_ids=ids, event_id=ids[0]).model_dump(mode="json"),
         status_code=202,
         headers={"x-request-id": request_id},
     )
+
+
+@router.head(
+    "/v1/webhooks/{source_id}",
+    summary="Probe a webhook URL",
+    responses={404: _problem_doc(404, "No enabled source has this id")},
+)
+async def probe_webhook(
+    request: Request, source_id: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """200 for an enabled source, so tools that check a URL before saving it accept it."""
+    directory: SourceDirectory = request.app.state.sources
+    if await directory.get(source_id) is None:
+        return Response(status_code=404)
+    return Response(status_code=200)
+
+
+async def _guarded(settings: IngestSettings, check: Awaitable[bool]) -> bool:
+    """A replay-guard look-up; the database being down is a 503, which the provider retries."""
+    try:
+        return await check
+    except SQLAlchemyError as exc:
+        log.warning("replay guard unavailable", extra={"error": str(exc)})
+        raise ProblemError(
+            503,
+            "Temporarily unavailable",
+            "the delivery could not be checked; retry later",
+            headers={"Retry-After": str(settings.retry_after_seconds)},
+        ) from None
+
+
+async def _remember(nonces: NonceStore, source: ActiveSource, nonce: str | None) -> None:
+    """Record an accepted token; failing to is logged, not answered: the broker already has it."""
+    if nonce is None:
+        return
+    try:
+        await nonces.remember(source.id, nonce)
+    except SQLAlchemyError as exc:
+        log.warning("could not record a replay token", extra={"error": str(exc)})
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
