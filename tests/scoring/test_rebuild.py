@@ -12,10 +12,10 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.db import transaction
-from shared.settings import CommonSettings
 from services.scoring.rebuild import rebuild_aggregates
 from services.scoring.store import Positioned, store_batch
+from shared.db import transaction
+from shared.settings import CommonSettings
 from tests.support.stream import expected_buckets, generate, stored_buckets
 
 
