@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.metric_math import Metric, score_problem
+from shared.metric_math import SCALES, Metric, score_problem
 
 SCHEMA_VERSION: Literal[1] = 1
 Channel = Literal["web", "email", "sms", "chat"]
@@ -39,8 +39,15 @@ def event_id_for(*, source_id: str, provider_message_id: str) -> uuid.UUID:
     return uuid.uuid5(_EVENT_NAMESPACE, f"{source_id}\x1f{provider_message_id}")
 
 
+_VALID_PAIRS = frozenset(
+    (m, s) for m, (lo, hi) in SCALES.items() for s in range(lo, hi + 1)
+)
+
+
 def metric_score_problem(metric: Metric | None, score: int | None) -> str | None:
     """Why a metric/score pair cannot be a response, or None: a score only means something on its scale."""
+    if (metric, score) in _VALID_PAIRS or (metric is None and score is None):
+        return None  # the hot path: every event is checked on both sides of the broker
     if (metric is None) != (score is None):
         return "metric and score must be given together"
     if metric is not None and score is not None:

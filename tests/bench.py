@@ -10,26 +10,30 @@ import multiprocessing
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 
-from services.scoring.store import Positioned, store_batch
+from services.run import wait_until_consumed
+from services.scoring.config import ScoringSettings
+from services.scoring.rebuild import rebuild_aggregates
+from services.scoring.worker import ScoringWorker
 from shared.api_keys import create_api_key
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
-from shared.kafka import ensure_topics
+from shared.kafka import EventProducer, ensure_topics
 from shared.migrate import upgrade
 from shared.models import Source
 from shared.providers import mint_standard_webhooks_secret
 from shared.settings import CommonSettings
-from tests.support.events import make_event
 from tests.support.stack import Service, http_service, service_env
+from tests.support.stream import generate, produce
 from tests.support.webhooks import signed
 
 NOOP_APP = "tests.bench_noop:app"
@@ -163,8 +167,8 @@ def main() -> None:
             )
         )
 
-        stored_rate = _scoring_rate(sessions)
-        _seed_history(url, days=90, per_hour=40)
+        scoring_rate, scored = _scoring_rate(common)
+        _seed_history(url, sessions, days=90, per_hour=40)
         n, lat, fail = hammer("metric", {"url": api.url, "key": key}, SECONDS / 2)
         rows.append(
             (
@@ -190,7 +194,8 @@ def main() -> None:
             )
         print(f"\ningest / no-op ratio: {ingest_rate / noop_rate:.2f}")
         print(
-            f"scoring store_batch: {stored_rate:,.0f} events/s (batches of 1000, one transaction each)"
+            f"scoring worker: {scoring_rate:,.0f} events/s ({scored:,} records produced up front, "
+            "2% duplicates; first record fetched to last offset committed, batches of 10,000)"
         )
     finally:
         for s in services:
@@ -214,51 +219,45 @@ def _start_noop(port: int, env: dict[str, str], work: Path):  # type: ignore[no-
         )
 
 
-def _scoring_rate(sessions) -> float:  # type: ignore[no-untyped-def]
-    now = datetime.now(UTC)
-    batches = [
-        [
-            Positioned(
-                make_event(
-                    response_id=f"s{b}-{i}",
-                    score=i % 11,
-                    occurred_at=now - timedelta(minutes=i % 600),
-                    touchpoint=f"tp{i % 5}",
-                ),
-                0,
-                b * 1000 + i,
-            )
-            for i in range(1000)
-        ]
-        for b in range(10)
-    ]
-    started = time.perf_counter()
-    for batch in batches:
-        with transaction(sessions) as s:
-            store_batch(session=s, batch=batch, future_tolerance=timedelta(hours=24))
-    return 10_000 / (time.perf_counter() - started)
+def _scoring_rate(common: CommonSettings, events: int = 100_000) -> tuple[float, int]:
+    """One worker's rate: events produced up front, first record fetched to last offset committed."""
+    stream = generate(events, seed=1, duplicate_share=0.02)
+    marks = produce(common.kafka_bootstrap_servers, common.voc_feedback_topic, stream)
+    settings = ScoringSettings(group_id="bench-scoring", max_batch=10_000)
+    engine = make_engine(common.database_url, pool_size=2)
+    dlq = EventProducer(common.kafka_bootstrap_servers)
+    worker = ScoringWorker(common=common, settings=settings, sessions=make_sessionmaker(engine),
+                           dead_letters=dlq)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        assert wait_until_consumed(common, settings.group_id, marks, timeout_s=600)
+    finally:
+        worker.stop()
+        thread.join()
+        dlq.close()
+        engine.dispose()
+    stats = worker.stats
+    assert stats.first_record_at is not None and stats.last_commit_at is not None
+    return stats.records / (stats.last_commit_at - stats.first_record_at), stats.records
 
 
-def _seed_history(url: str, *, days: int, per_hour: int) -> None:
-    """Seed past responses with SQL (fast) and build their buckets as scoring would."""
+def _seed_history(url: str, sessions: Any, *, days: int, per_hour: int) -> None:
+    """Seed past responses with SQL (fast), then build their buckets with the real rebuild."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             """
             INSERT INTO feedback (event_id, source_id, channel, provider, provider_message_id,
-                                  metric, score, occurred_at, received_at, kafka_partition, kafka_offset)
+                                  metric, score, occurred_at, received_at, kafka_partition,
+                                  kafka_offset)
             SELECT gen_random_uuid(), 'src_seed', 'web', 'generic', 'seed-' || g, 'nps', g %% 11,
                    now() - make_interval(secs => g * 3600.0 / %(per_hour)s), now(), 0, g
             FROM generate_series(1, %(n)s) AS g""",
             {"n": days * 24 * per_hour, "per_hour": per_hour},
         )
-        conn.execute("""
-            INSERT INTO metric_bucket
-            SELECT metric, date_trunc('hour', occurred_at, 'UTC'), channel, source_id,
-                   coalesce(touchpoint, ''), count(*), sum(score), sum(score * score),
-                   count(*) FILTER (WHERE score <= 6), count(*) FILTER (WHERE score IN (7, 8)),
-                   count(*) FILTER (WHERE score >= 9)
-            FROM feedback WHERE source_id = 'src_seed' GROUP BY 1, 2, 3, 4, 5
-            ON CONFLICT DO NOTHING""")
+    with transaction(sessions) as session:
+        rebuild_aggregates(session=session)
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ANALYZE")
 
 

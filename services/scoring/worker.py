@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from kafka import KafkaConsumer, TopicPartition
@@ -30,6 +31,18 @@ from shared.settings import CommonSettings
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class WorkerStats:
+    """Running totals of one worker, for benchmarks and (later) metrics exposition."""
+
+    records: int = 0
+    batches: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    first_record_at: float | None = None
+    last_commit_at: float | None = None
+
+
 class ScoringWorker:
     """Runs the poll-store-commit loop until asked to stop, then leaves the group cleanly."""
 
@@ -47,6 +60,7 @@ class ScoringWorker:
         self._dead_letters = dead_letters
         self._stop = threading.Event()
         self._future_tolerance = timedelta(hours=settings.future_tolerance_hours)
+        self.stats = WorkerStats()
 
     def stop(self) -> None:
         """Ask the loop to finish the batch in hand, commit it, and return."""
@@ -68,6 +82,8 @@ class ScoringWorker:
                 records = [r for batch in polled.values() for r in batch]
                 if not records:
                     continue
+                if self.stats.first_record_at is None:
+                    self.stats.first_record_at = time.monotonic()
                 try:
                     self._process(records)
                 except (SQLAlchemyError, BrokerUnavailable) as exc:
@@ -81,6 +97,9 @@ class ScoringWorker:
                     continue
                 backoff = 0.0
                 _commit(consumer)
+                self.stats.records += len(records)
+                self.stats.batches += 1
+                self.stats.last_commit_at = time.monotonic()
         finally:
             consumer.close(autocommit=False)
             log.info("scoring worker stopped")
@@ -94,6 +113,8 @@ class ScoringWorker:
             result = store_batch(
                 session=session, batch=batch, future_tolerance=self._future_tolerance
             )
+        self.stats.stored += result.stored
+        self.stats.duplicates += result.duplicates
         log.debug(
             "batch stored",
             extra={
