@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from services.api.config import ApiSettings
-from services.api.routes import feedback, metrics, sources
+from services.api.routes import feedback, metrics, series, sources
 from shared.db import make_engine, make_sessionmaker
 from shared.health import install_health_routes
 from shared.problems import install_problem_handlers
@@ -45,7 +45,7 @@ def create_app(common: CommonSettings, settings: ApiSettings) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for module in (sources, metrics, feedback):
+    for module in (sources, metrics, series, feedback):
         app.include_router(module.router)
 
     install_health_routes(app)

@@ -154,3 +154,29 @@ def test_empty_window_has_no_value_rather_than_zero(
 ) -> None:
     body = api.get("/v1/metrics/nps", headers=auth(make_key("read"))).json()
     assert (body["value"], body["count"], body["margin_of_error"]) == (None, 0, None)
+
+
+def test_window_edges_inside_a_quarter_hour_are_exact(
+    api: TestClient, stored: Callable, make_key: Callable[..., str]
+) -> None:
+    minutes = [5, 8, 20, 50, 53]  # after 10:00; buckets are 10:00, 10:15, ..., 10:45
+    stored(
+        [
+            make_event(response_id=f"q{m}", score=10, occurred_at=T0 + timedelta(minutes=m))
+            for m in minutes
+        ]
+    )
+
+    def count(start: str, end: str) -> int:
+        answer = api.get(
+            "/v1/metrics/nps",
+            headers=auth(make_key("read")),
+            params={"from": f"2026-11-20T{start}Z", "to": f"2026-11-20T{end}Z"},
+        )
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["count"])
+
+    assert count("10:07:00", "10:52:00") == 3  # 8, 20, 50
+    assert count("10:01:00", "10:08:00") == 1  # 5; both edges inside one bucket
+    assert count("10:08:00", "10:08:00.001") == 1  # the event exactly at from counts
+    assert count("10:15:00", "10:50:00") == 1  # 20; to is exclusive
