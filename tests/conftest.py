@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -133,6 +134,7 @@ def make_source(sessions: sessionmaker[Session]) -> Callable[..., Source]:
         provider: str = "generic",
         secret: str | None = None,
         previous_secret: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> Source:
         with transaction(sessions) as session:
             row = Source(
@@ -142,7 +144,7 @@ def make_source(sessions: sessionmaker[Session]) -> Callable[..., Source]:
                 provider=provider,
                 secret=secret or mint_standard_webhooks_secret(),
                 previous_secret=previous_secret,
-                config={},
+                config=config or {},
             )
             session.add(row)
         return row

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.ingest.config import IngestSettings
 from services.ingest.providers import build_registry
+from services.ingest.replay import NonceStore
 from services.ingest.routes.webhooks import router as webhook_router
 from services.ingest.sources import SourceDirectory
 from shared.db import make_engine, make_sessionmaker
@@ -27,6 +28,9 @@ def create_app(common: CommonSettings, settings: IngestSettings) -> FastAPI:
         app.state.engine = engine
         app.state.sources = SourceDirectory(
             make_sessionmaker(engine), ttl_seconds=settings.source_cache_seconds
+        )
+        app.state.nonces = NonceStore(
+            make_sessionmaker(engine), keep_seconds=2 * settings.signature_tolerance_seconds
         )
         app.state.producer = EventProducer(
             common.kafka_bootstrap_servers,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,3 +41,20 @@ class IngestSettings(BaseSettings):
     retry_after_seconds: int = Field(
         default=5, ge=1, le=600, description="Retry-After sent with 503 when the broker is down"
     )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Scheme, host and port providers post to (e.g. https://voc.example.com), when "
+        "a proxy changes them; Twilio signs the full public URL, so it is validated against this "
+        "base plus the request path and query. Unset: the URL as this service received it",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        scheme, _, rest = value.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest or "?" in rest:
+            raise ValueError("must be http(s)://host[:port] with no path")
+        return value

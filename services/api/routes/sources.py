@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from sqlalchemy import select
 
 from services.api.deps import ReadKey, SessionDep, SettingsDep, WriteKey
 from shared.events import Channel
 from shared.models import Source
-from shared.problems import PROBLEM_RESPONSES, ProblemError
-from shared.providers import PROVIDERS, mint_standard_webhooks_secret
+from shared.problems import PROBLEM_RESPONSES, ProblemError, field_errors
+from shared.providers import PROVIDERS
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"], responses=PROBLEM_RESPONSES)
 
@@ -81,14 +81,23 @@ def create_source(
 ) -> dict[str, Any]:
     """Create a source and return its webhook URL and signing secret (shown this once)."""
     info = PROVIDERS[body.provider]
-    secret = body.secret.get_secret_value() if body.secret else mint_standard_webhooks_secret()
+    try:  # checked here, not in the model, so each error names its field under body.config
+        config = info.validate_config(body.config)
+    except ValidationError as exc:
+        raise ProblemError(
+            422,
+            "Invalid source config",
+            f"config does not fit provider {body.provider!r}",
+            errors=field_errors(exc.errors(include_input=False), prefix="body.config"),
+        ) from None
+    secret = body.secret.get_secret_value() if body.secret else info.mint_secret()
     row = Source(
         id=f"src_{secrets.token_hex(8)}",
         name=body.name,
         channel=body.channel,
         provider=info.name,
         secret=secret,
-        config=body.config,
+        config=config,
     )
     session.add(row)
     session.flush()

@@ -1,0 +1,123 @@
+"""Form bodies (urlencoded and multipart) read from the raw bytes the signature covers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from services.ingest.providers.base import Delivery, Unparseable
+
+
+@dataclass
+class Form:
+    """Field name to its values, in arrival order; a name may repeat."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, name: str, value: str) -> None:
+        """Append one value of `name`."""
+        self.fields.setdefault(name, []).append(value)
+
+    def get(self, name: str) -> str | None:
+        """The first value of `name`, or None."""
+        values = self.fields.get(name)
+        return values[0] if values else None
+
+
+def parse_urlencoded(body: bytes) -> Form:
+    """`application/x-www-form-urlencoded` as Twilio and Mailgun send it (UTF-8)."""
+    form = Form()
+    text = body.decode("utf-8", errors="replace")
+    for name, value in parse_qsl(text, keep_blank_values=True, errors="replace"):
+        form.add(name, value)
+    return form
+
+
+def parse_multipart(body: bytes, content_type: str) -> tuple[Form, dict[str, bytes]]:
+    """`multipart/form-data` fields, text decoded as UTF-8 and also kept as bytes; parts with a
+    file name (attachments) are skipped, never buffered to disk."""
+    _, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise Unparseable("multipart body without a boundary")
+    parts: list[tuple[dict[bytes, bytes], bytearray]] = []
+    header_field = bytearray()
+    header_value = bytearray()
+
+    def begin() -> None:
+        parts.append(({}, bytearray()))
+
+    def on_field(data: bytes, start: int, end: int) -> None:
+        header_field.extend(data[start:end])
+
+    def on_value(data: bytes, start: int, end: int) -> None:
+        header_value.extend(data[start:end])
+
+    def header_end() -> None:
+        parts[-1][0][bytes(header_field).lower()] = bytes(header_value)
+        header_field.clear()
+        header_value.clear()
+
+    def on_data(data: bytes, start: int, end: int) -> None:
+        headers, buffer = parts[-1]
+        if b"filename" not in parse_options_header(headers.get(b"content-disposition"))[1]:
+            buffer.extend(data[start:end])
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": begin,
+            "on_header_field": on_field,
+            "on_header_value": on_value,
+            "on_header_end": header_end,
+            "on_part_data": on_data,
+        },
+        max_header_count=32,
+    )
+    try:
+        parser.write(body)
+        parser.finalize()
+    except (MultipartParseError, ValueError, IndexError) as exc:
+        raise Unparseable(f"multipart body cannot be read: {exc}") from None
+    form = Form()
+    raw: dict[str, bytes] = {}
+    for headers, buffer in parts:
+        disposition = parse_options_header(headers.get(b"content-disposition"))[1]
+        if b"filename" in disposition or b"name" not in disposition:
+            continue
+        name = disposition[b"name"].decode("utf-8", errors="replace")
+        raw.setdefault(name, bytes(buffer))
+        form.add(name, bytes(buffer).decode("utf-8", errors="replace"))
+    return form, raw
+
+
+def read_form(delivery: Delivery) -> tuple[Form, dict[str, bytes]]:
+    """The form in either encoding, by the delivery's content type."""
+    content_type = delivery.headers.get("content-type", "")
+    if delivery.content_type == "multipart/form-data":
+        return parse_multipart(delivery.body, content_type)
+    if delivery.content_type in (None, "application/x-www-form-urlencoded"):
+        return parse_urlencoded(delivery.body), {}
+    raise Unparseable(f"expected a form body, got {delivery.content_type}")
+
+
+def decode_with_charsets(raw: Mapping[str, bytes], charsets_json: str | None, name: str) -> str:
+    """A multipart field decoded with the charset the sender declared for it (SendGrid's `charsets`)."""
+    value = raw.get(name, b"")
+    charset = "utf-8"
+    if charsets_json:
+        try:
+            declared = json.loads(charsets_json)
+        except ValueError:
+            declared = {}
+        if isinstance(declared, dict) and isinstance(declared.get(name), str):
+            charset = declared[name]
+    try:
+        return value.decode(charset, errors="replace")
+    except LookupError:  # a charset name Python does not know
+        return value.decode("utf-8", errors="replace")
