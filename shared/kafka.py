@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -192,12 +192,36 @@ class EventProducer:
                 self._producer = None
 
 
+class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Logs each rebalance's outcome: what operators (and tests) read to see a group settle."""
+
+    def __init__(self, group_id: str) -> None:
+        self._group_id = group_id
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        log.info(
+            "partitions revoked",
+            extra={
+                "group_id": self._group_id,
+                "partitions": sorted(tp.partition for tp in revoked),
+            },
+        )
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info(
+            "partitions assigned",
+            extra={
+                "group_id": self._group_id,
+                "partitions": sorted(tp.partition for tp in assigned),
+            },
+        )
+
+
 def make_consumer(
     bootstrap_servers: str, *, topics: Sequence[str], group_id: str, max_poll_records: int
 ) -> KafkaConsumer:
     """A consumer-group member that commits offsets only when told to, after the database has."""
-    return KafkaConsumer(
-        *topics,
+    consumer = KafkaConsumer(
         bootstrap_servers=bootstrap_list(bootstrap_servers),
         group_id=group_id,
         client_id=f"{group_id}-worker",
@@ -206,6 +230,8 @@ def make_consumer(
         max_poll_records=max_poll_records,
         **CONSUMER_GROUP_TIMEOUTS,
     )
+    consumer.subscribe(list(topics), listener=_LogAssignments(group_id))
+    return consumer
 
 
 # Records carrying this header are for the pipeline itself (such as the drain marker that
