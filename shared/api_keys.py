@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -42,6 +44,41 @@ def find_active_key(*, session: Session, plaintext: str) -> ApiKey | None:
     return session.scalar(
         select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext), ApiKey.revoked_at.is_(None))
     )
+
+
+def list_api_keys(*, session: Session) -> Sequence[ApiKey]:
+    """Every key, revoked ones included, oldest first; the hash stays in the database."""
+    return session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
+
+
+def revoke_api_key(*, session: Session, key_id: str) -> ApiKey | None:
+    """Revoke a key from now on (a no-op if already revoked); None if there is no such key."""
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return session.get(ApiKey, key_id, populate_existing=True)
+
+
+class TouchMemo:
+    """Remembers when this process last recorded a key's use, so that is written once a minute,
+    not on every request."""
+
+    def __init__(self, every_seconds: float = 60.0) -> None:
+        self._every = every_seconds
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def due(self, key_id: str) -> bool:
+        """Whether this key's use should be recorded now (and note that it is)."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(key_id)
+            if last is not None and now - last < self._every:
+                return False
+            self._last[key_id] = now
+            return True
 
 
 def touch_key(*, session: Session, key_id: str) -> None:

@@ -10,12 +10,15 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Float,
+    Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -178,4 +181,36 @@ class WebhookNonce(Base):
     token: Mapped[str] = mapped_column(String(256), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
+    )
+
+
+class DeadLetterRecord(Base):
+    """A record of the dead-letter topic, kept so an operator can see and fix what was refused.
+
+    Stored once per topic, partition and offset, so replaying the topic changes nothing.
+    Records that are not dead-letter documents (a feedback record scoring could not decode)
+    are kept too, their raw value as `body` and the broker header's reason.
+    """
+
+    __tablename__ = "dead_letter"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kafka_topic: Mapped[str] = mapped_column(String(249), nullable=False)
+    kafka_partition: Mapped[int] = mapped_column(Integer, nullable=False)
+    kafka_offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    provider: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        UniqueConstraint("kafka_topic", "kafka_partition", "kafka_offset"),
+        Index("ix_dead_letter_source_id", "source_id", "id"),
     )

@@ -81,15 +81,45 @@ def field_errors(errors: Sequence[Any], *, prefix: str = "") -> list[FieldError]
     return out
 
 
-# Shown in the OpenAPI document for every route that can answer with a problem.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "description": text, "content": {PROBLEM_MEDIA_TYPE: {}}}
-    for code, text in {
-        401: "Missing or invalid credentials",
-        403: "The API key lacks the scope this route needs",
-        422: "The request is invalid; `errors` lists each field and why",
-    }.items()
+PROBLEM_TEXTS: dict[int, str] = {
+    401: "Missing or invalid credentials",
+    403: "The API key lacks the scope this route needs",
+    404: "No such resource",
+    409: "The request conflicts with the resource's state",
+    413: "The request body is larger than the API accepts",
+    422: "The request is invalid; `errors` lists each field and why",
+    429: "The key made too many requests; retry after `Retry-After` seconds",
 }
+
+
+def problem_doc(status: int, description: str | None = None) -> dict[str, Any]:
+    """The OpenAPI entry for an error answered with a problem document."""
+    doc: dict[str, Any] = {
+        "model": Problem,
+        "description": description or PROBLEM_TEXTS[status],
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+    }
+    if status == 429:
+        doc["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying",
+                "schema": {"type": "integer"},
+            }
+        }
+    if status == 401:
+        doc["headers"] = {
+            "WWW-Authenticate": {"description": "Always `Bearer`", "schema": {"type": "string"}}
+        }
+    return doc
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for several problem statuses, for a route's `responses=`."""
+    return {status: problem_doc(status) for status in statuses}
+
+
+# Shown in the OpenAPI document for every route that can answer with a problem.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 413, 422, 429)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -7,7 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ApiSettings(BaseSettings):
-    """Where the API listens and what it tells clients about the ingest service."""
+    """Where the API listens, what it tells clients about the ingest service, and its limits."""
 
     model_config = SettingsConfigDict(env_prefix="API_", extra="ignore", frozen=True)
 
@@ -23,4 +23,28 @@ class ApiSettings(BaseSettings):
     )
     max_page_size: int = Field(
         default=200, ge=1, le=1000, description="Largest page a list returns"
+    )
+    max_body_bytes: int = Field(
+        default=65536, ge=1024, le=16_777_216, description="Largest request body; larger is 413"
+    )
+    rate_limit_per_second: float = Field(
+        default=100.0,
+        ge=0,
+        le=100_000,
+        description="Requests per second each API key may make, per API process; 0 turns it off",
+    )
+    rate_limit_burst: int = Field(
+        default=200, ge=1, le=1_000_000, description="Requests a key may make at once"
+    )
+    metrics_max_age_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=3600,
+        description="Cache-Control max-age on metric reads, so polling dashboards hit their cache",
+    )
+    secret_grace_seconds: int = Field(
+        default=86400,
+        ge=0,
+        le=30 * 86400,
+        description="Default time a source's previous secret stays valid after a rotation",
     )

@@ -10,7 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from services.api.config import ApiSettings
-from shared.api_keys import Scope, find_active_key, touch_key
+from services.api.limits import TokenBuckets, retry_after
+from shared.api_keys import Scope, TouchMemo, find_active_key, touch_key
 from shared.models import ApiKey
 from shared.problems import ProblemError
 
@@ -35,9 +36,14 @@ SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
 def require_scope(scope: Scope) -> Callable[..., ApiKey]:
-    """A dependency that admits keys holding `scope`; an `admin` key holds every scope."""
+    """A dependency that admits keys holding `scope`; an `admin` key holds every scope.
+
+    The key is looked up on every request (one unique-index read), so a revoked key is
+    refused on its next request by every replica. Then the key's rate limit is applied.
+    """
 
     def check(
+        request: Request,
         session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
@@ -54,9 +60,20 @@ def require_scope(scope: Scope) -> Callable[..., ApiKey]:
             raise ProblemError(
                 401, "Invalid API key", "the key is unknown or revoked", headers=challenge
             )
+        buckets: TokenBuckets = request.app.state.rate_limits
+        wait = buckets.take(key.id)
+        if wait > 0:
+            raise ProblemError(
+                429,
+                "Too many requests",
+                f"this key may make {buckets.rate:g} requests a second; retry later",
+                headers={"Retry-After": retry_after(wait)},
+            )
         if scope not in key.scopes and "admin" not in key.scopes:
             raise ProblemError(403, "Insufficient scope", f"this route needs the {scope!r} scope")
-        touch_key(session=session, key_id=key.id)
+        memo: TouchMemo = request.app.state.key_touches
+        if memo.due(key.id):
+            touch_key(session=session, key_id=key.id)
         return key
 
     return check

@@ -33,7 +33,7 @@ class Slice:
         return self.filters.dimensions() | ({"tag": tags} if tags else {})
 
 
-def _tags(raw: list[str]) -> tuple[tuple[str, str], ...]:
+def parse_tags(raw: list[str]) -> tuple[tuple[str, str], ...]:
     if len(raw) > MAX_TAG_FILTERS:
         raise bad_param("query.tag", f"at most {MAX_TAG_FILTERS} tag filters")
     out: dict[str, str] = {}
@@ -64,7 +64,9 @@ def _group(raw: str | None) -> GroupBy | None:
 def slice_params(
     channel: Annotated[Channel | None, Query(description="Only this channel")] = None,
     source_id: Annotated[str | None, Query(max_length=64, description="Only this source")] = None,
-    touchpoint: Annotated[str | None, Query(max_length=128)] = None,
+    touchpoint: Annotated[
+        str | None, Query(max_length=128, description="Only this touchpoint")
+    ] = None,
     language: Annotated[str | None, Query(max_length=16, description="e.g. ar, en")] = None,
     tag: Annotated[
         list[str] | None,
@@ -92,7 +94,7 @@ def slice_params(
         source_id=source_id,
         touchpoint=touchpoint,
         language=language,
-        tags=_tags(tag or []),
+        tags=parse_tags(tag or []),
     )
     return Slice(filters=filters, group=_group(group_by), group_by=group_by, min_count=min_count)
 

@@ -35,3 +35,9 @@ def stored(sessions: sessionmaker[Session]) -> Callable[[list[FeedbackEvent]], N
             store_batch(session=session, batch=batch, future_tolerance=timedelta(hours=24))
 
     return store
+
+
+@pytest.fixture
+def auth(make_key: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    """Authorization headers for a new key with the given scopes."""
+    return lambda *scopes: {"Authorization": f"Bearer {make_key(*scopes)}"}

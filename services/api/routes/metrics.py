@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 
-from services.api.deps import ReadKey, SessionDep
+from services.api.caching import CACHED_RESPONSES, conditional_json
+from services.api.deps import ReadKey, SessionDep, SettingsDep
 from services.api.metric_params import SliceDep
 from services.api.metric_query import tallies
 from services.api.metric_schema import (
@@ -24,6 +25,7 @@ from services.api.windows import WindowDep
 from shared.metric_math import Metric, compute
 from shared.problems import PROBLEM_RESPONSES
 
+MetricPath = Annotated[Metric, Path(description="nps, csat or ces")]
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"], responses=PROBLEM_RESPONSES)
 
 
@@ -45,12 +47,19 @@ class MetricOut(Stat):
     "/{metric}",
     response_model=MetricOut,
     response_model_by_alias=True,
+    responses=CACHED_RESPONSES,
     summary="A metric over a window, optionally broken down",
 )
 @with_method_doc
 def read_metric(
-    metric: Metric, session: SessionDep, _: ReadKey, span: WindowDep, part: SliceDep
-) -> dict[str, Any]:
+    metric: MetricPath,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: ReadKey,
+    span: WindowDep,
+    part: SliceDep,
+) -> Response:
     """The metric's value, count, band counts and 95% margin of error over the window.
 
     The window is `window` (rolling, ending now or at `to`) or `from`/`to`, narrowed by any
@@ -77,4 +86,4 @@ def read_metric(
         body["groups"] = [
             {"key": key} | stat(metric, t, part.min_count) for key, t in keys_and_totals(groups)
         ]
-    return body
+    return conditional_json(request, MetricOut, body, max_age=settings.metrics_max_age_seconds)

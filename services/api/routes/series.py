@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from services.api.deps import ReadKey, SessionDep
+from services.api.caching import CACHED_RESPONSES, conditional_json
+from services.api.deps import ReadKey, SessionDep, SettingsDep
 from services.api.metric_params import SliceDep
 from services.api.metric_query import tallies
 from services.api.metric_schema import Stat, Window, split_groups, stat, totals, with_method_doc
@@ -16,6 +17,7 @@ from services.api.windows import Interval, WindowDep, interval_cuts, on_boundary
 from shared.metric_math import Metric, Tally, compute
 from shared.problems import PROBLEM_RESPONSES
 
+MetricPath = Annotated[Metric, Path(description="nps, csat or ces")]
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"], responses=PROBLEM_RESPONSES)
 
 
@@ -66,12 +68,15 @@ def _points(
     "/{metric}/series",
     response_model=SeriesOut,
     response_model_by_alias=True,
+    responses=CACHED_RESPONSES,
     summary="A metric per hour, day or week in a time zone, optionally broken down",
 )
 @with_method_doc
 def read_series(
-    metric: Metric,
+    metric: MetricPath,
+    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     _: ReadKey,
     span: WindowDep,
     part: SliceDep,
@@ -81,7 +86,7 @@ def read_series(
     tz: Annotated[
         str, Query(max_length=64, description="IANA time zone, e.g. Asia/Riyadh; default UTC")
     ] = "UTC",
-) -> dict[str, Any]:
+) -> Response:
     """The metric for every interval of the window, oldest first, empty intervals included.
 
     Days start at local midnight and weeks at local Monday midnight in `tz`, so a day is 23
@@ -117,4 +122,4 @@ def read_series(
             {"key": key, "points": _points(metric, series, edges, partial, part.min_count)}
             for key, series in split_groups(grid, n).items()
         ]
-    return body
+    return conditional_json(request, SeriesOut, body, max_age=settings.metrics_max_age_seconds)

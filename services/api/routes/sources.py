@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from sqlalchemy import select
 
+from services.api.config import ApiSettings
 from services.api.deps import ReadKey, SessionDep, SettingsDep, WriteKey
 from shared.events import Channel
 from shared.models import Source
-from shared.problems import PROBLEM_RESPONSES, ProblemError, field_errors
+from shared.problems import (
+    PROBLEM_RESPONSES,
+    FieldError,
+    ProblemError,
+    field_errors,
+    problem_responses,
+)
 from shared.providers import PROVIDERS
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"], responses=PROBLEM_RESPONSES)
+SourceId = Annotated[str, Path(max_length=64, description="The source's id, src_...")]
+SecretIn = Annotated[SecretStr, Field(min_length=8, max_length=200)]
 
 
 class SourceCreate(BaseModel):
@@ -24,10 +33,12 @@ class SourceCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200, examples=["Checkout survey"])
+    name: str = Field(
+        min_length=1, max_length=200, pattern=r"^[^\x00]*$", examples=["Checkout survey"]
+    )
     channel: Channel
     provider: str = Field(examples=["generic"], description="One of the supported providers")
-    secret: SecretStr | None = Field(
+    secret: SecretIn | None = Field(
         default=None, description="The provider's signing secret, if the provider issues it"
     )
     config: dict[str, Any] = Field(default_factory=dict, description="Provider-specific settings")
@@ -54,7 +65,11 @@ class SourceOut(BaseModel):
     provider: str
     webhook_url: str
     created_at: datetime
-    disabled_at: datetime | None
+    disabled_at: datetime | None = Field(description="Set while webhooks are refused (404)")
+    previous_secret_expires_at: datetime | None = Field(
+        default=None,
+        description="After a rotation: until when the previous secret is still accepted",
+    )
 
 
 class SourceCreated(SourceOut):
@@ -63,7 +78,36 @@ class SourceCreated(SourceOut):
     secret: str
 
 
-def _out(row: Source, settings: Any) -> dict[str, Any]:
+class SecretRotation(BaseModel):
+    """How to rotate: the new secret (only for providers that issue their own) and the grace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret: SecretIn | None = Field(
+        default=None,
+        description="The provider's new signing secret; omit to have one minted "
+        "(required for providers that issue their own)",
+    )
+    grace_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=30 * 86400,
+        description="How long the previous secret stays valid; default API_SECRET_GRACE_SECONDS",
+    )
+
+
+def _found(session: Any, source_id: str) -> Source:
+    row: Source | None = session.get(Source, source_id)
+    if row is None:
+        raise ProblemError(404, "Source not found", f"no source with id {source_id!r}")
+    return row
+
+
+def _previous_expiry(row: Source) -> datetime | None:
+    return row.previous_secret_expires_at if row.previous_secret else None
+
+
+def _out(row: Source, settings: ApiSettings) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -72,10 +116,16 @@ def _out(row: Source, settings: Any) -> dict[str, Any]:
         "webhook_url": f"{settings.public_ingest_url.rstrip('/')}/v1/webhooks/{row.id}",
         "created_at": row.created_at,
         "disabled_at": row.disabled_at,
+        "previous_secret_expires_at": _previous_expiry(row),
     }
 
 
-@router.post("", status_code=201, response_model=SourceCreated, summary="Create a source")
+@router.post(
+    "",
+    status_code=201,
+    response_model=SourceCreated,
+    summary="Create a source",
+)
 def create_source(
     body: SourceCreate, session: SessionDep, settings: SettingsDep, _: WriteKey
 ) -> dict[str, Any]:
@@ -116,16 +166,84 @@ def list_sources(session: SessionDep, settings: SettingsDep, _: ReadKey) -> list
     "/{source_id}",
     response_model=SourceOut,
     summary="Show a source",
-    responses={404: PROBLEM_RESPONSES[422] | {"description": "No such source"}},
+    responses=problem_responses(404),
 )
 def get_source(
-    source_id: Annotated[str, Path(max_length=64)],
-    session: SessionDep,
-    settings: SettingsDep,
-    _: ReadKey,
+    source_id: SourceId, session: SessionDep, settings: SettingsDep, _: ReadKey
 ) -> dict[str, Any]:
     """One source by id."""
-    row = session.get(Source, source_id)
-    if row is None:
-        raise ProblemError(404, "Source not found", f"no source with id {source_id!r}")
-    return _out(row, settings)
+    return _out(_found(session, source_id), settings)
+
+
+@router.post(
+    "/{source_id}/rotate-secret",
+    response_model=SourceCreated,
+    summary="Rotate a source's signing secret",
+    responses=problem_responses(404),
+)
+def rotate_secret(
+    source_id: SourceId,
+    body: SecretRotation,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: WriteKey,
+) -> dict[str, Any]:
+    """Replace the secret; the new one is in this answer only.
+
+    The previous secret stays valid for `grace_seconds`, so the provider can be switched
+    over without losing deliveries; rotating again within the grace drops the oldest one.
+    Ingest caches sources for `INGEST_SOURCE_CACHE_SECONDS`, so the new secret is accepted
+    within that time.
+    """
+    row = _found(session, source_id)
+    info = PROVIDERS[row.provider]
+    if body.secret is None and not info.mints_secret:
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"provider {row.provider!r} signs with a secret it issues; send it as `secret`",
+            errors=[FieldError(loc="body.secret", msg="Field required", type="missing")],
+        )
+    secret = body.secret.get_secret_value() if body.secret else info.mint_secret()
+    grace = settings.secret_grace_seconds if body.grace_seconds is None else body.grace_seconds
+    row.previous_secret = row.secret if grace > 0 else None
+    row.previous_secret_expires_at = datetime.now(UTC) + timedelta(seconds=grace)
+    row.secret = secret
+    session.flush()
+    return {**_out(row, settings), "secret": secret}
+
+
+def _set_disabled(session: Any, source_id: str, disabled: bool) -> Source:
+    row = _found(session, source_id)
+    if disabled and row.disabled_at is None:
+        row.disabled_at = datetime.now(UTC)
+    elif not disabled:
+        row.disabled_at = None
+    session.flush()
+    return row
+
+
+@router.post(
+    "/{source_id}/disable",
+    response_model=SourceOut,
+    summary="Disable a source",
+    responses=problem_responses(404),
+)
+def disable_source(
+    source_id: SourceId, session: SessionDep, settings: SettingsDep, _: WriteKey
+) -> dict[str, Any]:
+    """Refuse the source's webhooks (404) from now on, within ingest's source cache time."""
+    return _out(_set_disabled(session, source_id, True), settings)
+
+
+@router.post(
+    "/{source_id}/enable",
+    response_model=SourceOut,
+    summary="Enable a disabled source",
+    responses=problem_responses(404),
+)
+def enable_source(
+    source_id: SourceId, session: SessionDep, settings: SettingsDep, _: WriteKey
+) -> dict[str, Any]:
+    """Accept the source's webhooks again."""
+    return _out(_set_disabled(session, source_id, False), settings)

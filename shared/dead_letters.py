@@ -1,0 +1,165 @@
+"""Keeps every record of the dead-letter topic in the `dead_letter` table, once each.
+
+The recorder is a consumer-group member like scoring: it stores a batch in one transaction,
+then commits the offsets. Rows are unique by topic, partition and offset, so a batch
+replayed after a crash is stored once. A record that is not a dead-letter document (scoring
+copies feedback records it cannot decode, with a `voc-reason` header) is kept too, raw.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from kafka import TopicPartition
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.events import DeadLetter
+from shared.kafka import CONTROL_HEADER, make_consumer
+from shared.models import DeadLetterRecord
+
+log = logging.getLogger(__name__)
+REASON_HEADER = "voc-reason"
+
+
+def _headers(record: Any) -> dict[str, bytes]:
+    return {k: v for k, v in (record.headers or ()) if v is not None}
+
+
+def _text(value: str | None, limit: int | None = None) -> str | None:
+    # PostgreSQL text cannot hold NUL; a letter must never block the topic over one.
+    if not value:
+        return None
+    return value.replace("\x00", "")[:limit]
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
+
+
+def letter_row(record: Any) -> dict[str, Any]:
+    """The dead_letter row for one consumer record (topic, partition, offset, value, headers)."""
+    row: dict[str, Any] = {
+        "kafka_topic": record.topic,
+        "kafka_partition": record.partition,
+        "kafka_offset": record.offset,
+        "source_id": None,
+        "provider": None,
+        "errors": [],
+        "content_type": None,
+        "request_id": None,
+        "received_at": None,
+    }
+    raw: bytes = record.value or b""
+    try:
+        letter = DeadLetter.model_validate_json(raw)
+        body = base64.b64decode(letter.body_base64, validate=True)
+    except (ValidationError, binascii.Error, ValueError):
+        reason = _headers(record).get(REASON_HEADER, b"not a dead-letter document")
+        return row | {"reason": _text(reason.decode("utf-8", "replace")) or "-", "body": raw}
+    errors = _scrub(json.loads(json.dumps(letter.errors, default=str)))
+    return row | {
+        "source_id": _text(letter.source_id, 64),
+        "provider": _text(letter.provider, 32),
+        "reason": _text(letter.reason) or "-",
+        "errors": errors,
+        "content_type": _text(letter.content_type, 255),
+        "body": body,
+        "request_id": _text(letter.request_id, 64),
+        "received_at": letter.received_at if letter.received_at.tzinfo else None,
+    }
+
+
+def store_dead_letters(*, session: Session, records: Sequence[Any]) -> int:
+    """Insert the records not stored yet; return how many were new."""
+    rows = [letter_row(r) for r in records if CONTROL_HEADER not in _headers(r)]
+    if not rows:
+        return 0
+    statement = (
+        insert(DeadLetterRecord)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["kafka_topic", "kafka_partition", "kafka_offset"])
+        .returning(DeadLetterRecord.id)
+    )
+    return len(session.execute(statement).all())
+
+
+class DeadLetterRecorder:
+    """Consumes the dead-letter topic into the database; offsets are committed after each commit."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        topic: str,
+        group_id: str,
+        sessions: sessionmaker[Session],
+        poll_timeout_ms: int = 500,
+        max_batch: int = 500,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._topic = topic
+        self._group_id = group_id
+        self._max_batch = max_batch
+        self._sessions = sessions
+        self._poll_timeout_ms = poll_timeout_ms
+        self._retry_seconds = retry_seconds
+        self._consumer: Any = None
+
+    def poll_once(self) -> int:
+        """Poll one batch, store it, then commit its offsets; return how many letters were new."""
+        if self._consumer is None:
+            self._consumer = make_consumer(
+                self._bootstrap_servers,
+                topics=[self._topic],
+                group_id=self._group_id,
+                max_poll_records=self._max_batch,
+            )
+        batches = self._consumer.poll(timeout_ms=self._poll_timeout_ms)
+        records = [r for part in batches.values() for r in part]
+        if not records:
+            return 0
+        try:
+            with self._sessions() as session, session.begin():
+                new = store_dead_letters(session=session, records=records)
+        except OperationalError:
+            # The database is unreachable and nothing was committed: rewind and back off.
+            for tp, part in batches.items():
+                self._consumer.seek(TopicPartition(tp.topic, tp.partition), part[0].offset)
+            log.warning("dead letters not stored; retrying", exc_info=True)
+            time.sleep(self._retry_seconds)
+            return 0
+        self._consumer.commit()
+        if new:
+            log.info("dead letters recorded", extra={"count": new})
+        return new
+
+    def run(self, stop: threading.Event) -> None:
+        """Record until `stop` is set, then leave the group."""
+        try:
+            while not stop.is_set():
+                self.poll_once()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Leave the group; offsets were already committed after each batch."""
+        if self._consumer is not None:
+            self._consumer.close(autocommit=False)
+            self._consumer = None
