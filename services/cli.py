@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from types import FrameType
@@ -78,9 +79,10 @@ def _serve(app: FastAPI, host: str, port: int) -> None:
 
 
 def cmd_scoring(_: argparse.Namespace) -> None:
-    """Run one scoring worker until SIGTERM or SIGINT, then commit and leave the group."""
+    """Run one scoring worker (and the dead-letter recorder) until SIGTERM or SIGINT."""
     from services.scoring.config import ScoringSettings
     from services.scoring.worker import ScoringWorker
+    from shared.dead_letters import DeadLetterRecorder
 
     common, settings = _settings("scoring", ScoringSettings)
     _wait_for_topics(common)
@@ -90,15 +92,32 @@ def cmd_scoring(_: argparse.Namespace) -> None:
         common=common, settings=settings, sessions=make_sessionmaker(engine), dead_letters=producer
     )
 
+    # Dead letters are recorded beside scoring so the API can list them; a group of its own
+    # keeps their offsets apart from the feedback topic's.
+    recorder = DeadLetterRecorder(
+        bootstrap_servers=common.kafka_bootstrap_servers,
+        topic=common.voc_dlq_topic,
+        group_id=f"{settings.group_id}-dead-letters",
+        sessions=make_sessionmaker(engine),
+    )
+    recorder_stop = threading.Event()
+    recorder_thread = threading.Thread(
+        target=recorder.run, args=(recorder_stop,), name="dead-letters"
+    )
+
     def on_signal(signum: int, _: FrameType | None) -> None:
         log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
         worker.stop()
+        recorder_stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    recorder_thread.start()
     try:
         worker.run()
     finally:
+        recorder_stop.set()
+        recorder_thread.join()
         producer.close()
         engine.dispose()
 

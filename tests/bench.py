@@ -127,7 +127,12 @@ def main() -> None:
             )
             _, key = create_api_key(session=s, name="bench", scopes=["read"])
         env = service_env(
-            {"DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "VOC_LOG_LEVEL": "WARNING"}
+            {
+                "DATABASE_URL": url,
+                "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                "VOC_LOG_LEVEL": "WARNING",
+                "API_RATE_LIMIT_PER_SECOND": "0",
+            }  # the bench is one key hammering on purpose
         )
         ingest = http_service("ingest", env, work)
         api = http_service("api", env, work)
@@ -226,8 +231,9 @@ def _scoring_rate(common: CommonSettings, events: int = 100_000) -> tuple[float,
     settings = ScoringSettings(group_id="bench-scoring", max_batch=10_000)
     engine = make_engine(common.database_url, pool_size=2)
     dlq = EventProducer(common.kafka_bootstrap_servers)
-    worker = ScoringWorker(common=common, settings=settings, sessions=make_sessionmaker(engine),
-                           dead_letters=dlq)
+    worker = ScoringWorker(
+        common=common, settings=settings, sessions=make_sessionmaker(engine), dead_letters=dlq
+    )
     thread = threading.Thread(target=worker.run)
     thread.start()
     try:

@@ -165,3 +165,31 @@ def test_scoring_killed_while_responses_stream_loses_and_doubles_nothing(
     # Give any double counting time to show up before the final look.
     threading.Event().wait(3)
     assert metric(stack["api"], admin)["count"] == expected
+
+
+def test_an_authentic_delivery_that_cannot_be_parsed_is_listed_as_a_dead_letter(
+    stack: dict[str, Service], make_key: Callable[..., str]
+) -> None:
+    admin = make_key("admin")
+    source = create_source(stack["api"], admin)
+    body, headers = signed(source["secret"], b"this is not a survey response")
+    answer = httpx.post(
+        f"{stack['ingest'].url}/v1/webhooks/{source['id']}",
+        content=body,
+        headers=headers,
+        timeout=30,
+    )
+    assert answer.status_code == 422
+
+    def listed() -> list[dict]:
+        page = httpx.get(
+            f"{stack['api'].url}/v1/dead-letters",
+            params={"source_id": source["id"]},
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=10,
+        )
+        assert page.status_code == 200, page.text
+        return list(page.json()["items"])
+
+    wait_for(lambda: len(listed()) == 1, timeout_s=60, what="the dead letter to be recorded")
+    assert "not valid JSON" in listed()[0]["reason"]
