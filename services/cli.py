@@ -82,7 +82,6 @@ def cmd_scoring(_: argparse.Namespace) -> None:
     """Run one scoring worker (and the dead-letter recorder) until SIGTERM or SIGINT."""
     from services.scoring.config import ScoringSettings
     from services.scoring.worker import ScoringWorker
-    from shared.dead_letters import DeadLetterRecorder
 
     common, settings = _settings("scoring", ScoringSettings)
     _wait_for_topics(common)
@@ -92,33 +91,44 @@ def cmd_scoring(_: argparse.Namespace) -> None:
         common=common, settings=settings, sessions=make_sessionmaker(engine), dead_letters=producer
     )
 
-    # Dead letters are recorded beside scoring so the API can list them; a group of its own
-    # keeps their offsets apart from the feedback topic's.
-    recorder = DeadLetterRecorder(
-        bootstrap_servers=common.kafka_bootstrap_servers,
-        topic=common.voc_dlq_topic,
-        group_id=f"{settings.group_id}-dead-letters",
-        sessions=make_sessionmaker(engine),
-    )
-    recorder_stop = threading.Event()
-    recorder_thread = threading.Thread(
-        target=recorder.run, args=(recorder_stop,), name="dead-letters"
-    )
-
     def on_signal(signum: int, _: FrameType | None) -> None:
         log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
         worker.stop()
-        recorder_stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    recorder_thread.start()
     try:
         worker.run()
     finally:
-        recorder_stop.set()
-        recorder_thread.join()
         producer.close()
+        engine.dispose()
+
+
+def cmd_dead_letters(_: argparse.Namespace) -> None:
+    """Record the dead-letter topic into the database, so the API can list and show it."""
+    from shared.dead_letters import DeadLetterRecorder
+
+    common = load(CommonSettings)
+    configure_logging("dead-letters", common.voc_log_level)
+    _wait_for_topics(common)
+    engine = make_engine(common.database_url, pool_size=1)
+    recorder = DeadLetterRecorder(
+        bootstrap_servers=common.kafka_bootstrap_servers,
+        topic=common.voc_dlq_topic,
+        group_id="voc-dead-letters",
+        sessions=make_sessionmaker(engine),
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        recorder.run(stop)
+    finally:
         engine.dispose()
 
 
@@ -182,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, text in (
         ("ingest", cmd_ingest, "serve provider webhooks"),
         ("scoring", cmd_scoring, "run a scoring worker"),
+        ("dead-letters", cmd_dead_letters, "record dead-lettered deliveries for the API"),
         ("api", cmd_api, "serve the REST API"),
         ("migrate", cmd_migrate, "migrate the database and create the Kafka topics"),
         ("rebuild-aggregates", cmd_rebuild_aggregates, "recompute all buckets from feedback"),

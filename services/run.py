@@ -27,7 +27,7 @@ from shared.kafka import CONTROL_HEADER, EventProducer, bootstrap_list, ensure_t
 from shared.migrate import upgrade
 from shared.settings import CommonSettings, load
 
-SERVICES = ("scoring", "ingest", "api")
+SERVICES = ("scoring", "dead-letters", "ingest", "api")
 
 
 def say(line: str) -> None:
@@ -121,7 +121,7 @@ class Supervisor:
 
     def stop_all(self) -> None:
         """Stop whatever is still running (after a failed start, say), ingest first."""
-        for name in ("ingest", "scoring", "api"):
+        for name in ("ingest", "scoring", "dead-letters", "api"):
             self.stop(name)
 
 
@@ -218,6 +218,7 @@ def _shutdown(supervisor: Supervisor, common: CommonSettings) -> None:
         if not wait_until_consumed(common, group, marks, timeout_s=120):
             say("scoring did not catch up within 120 s; events still on the broker may be lost")
     supervisor.stop("scoring")
+    supervisor.stop("dead-letters")
     say("stopping the API")
     supervisor.stop("api")
 

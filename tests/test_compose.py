@@ -67,7 +67,7 @@ def healthcheck_command(spec: dict[str, Any]) -> str:
 
 
 def test_the_project_image_runs_the_expected_services() -> None:
-    assert set(PROJECT_SERVICES) == {"migrate", "ingest", "scoring", "api"}, (
+    assert set(PROJECT_SERVICES) == {"migrate", "ingest", "scoring", "dead-letters", "api"}, (
         f"services built from the project's image: {PROJECT_SERVICES}"
     )
 

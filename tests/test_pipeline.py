@@ -26,7 +26,8 @@ def stack(common_env: dict[str, str], log_dir: Path) -> Iterator[dict[str, Servi
     ingest = http_service("ingest", env, log_dir)
     api = http_service("api", {**env, "API_PUBLIC_INGEST_URL": "http://127.0.0.1:1"}, log_dir)
     scoring = Service("scoring", env, log_dir / "scoring.log")
-    services = {"ingest": ingest, "api": api, "scoring": scoring}
+    recorder = Service("dead-letters", env, log_dir / "dead-letters.log")
+    services = {"ingest": ingest, "api": api, "scoring": scoring, "dead-letters": recorder}
     for s in services.values():
         s.start(wait=False)
     for s in (ingest, api):
