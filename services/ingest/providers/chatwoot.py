@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.ingest.providers.base import Delivery, ParsedFeedback, Unparseable
 from services.ingest.providers.common import json_object, source_config, validated
-from services.ingest.providers.hub import BodySignature
+from services.ingest.providers.hub import BodySignature, BodySignedProvider
 from services.ingest.sources import ActiveSource
 from shared.providers import NoMappingConfig
 
@@ -36,17 +36,11 @@ class _Csat(BaseModel):
     feedback_message: str | None = Field(default=None, max_length=20_000)
 
 
-class ChatwootProvider:
+class ChatwootProvider(BodySignedProvider):
     """CSAT survey answers from Chatwoot."""
 
     name = "chatwoot"
-
-    def __init__(self, *, tolerance_seconds: int) -> None:
-        self._tolerance = tolerance_seconds
-
-    def authenticate(self, delivery: Delivery, source: ActiveSource) -> None:
-        """Check the signature over timestamp.body, and that the timestamp is recent."""
-        SIGNATURE.verify(delivery, source, self._tolerance)
+    signature = SIGNATURE
 
     def parse(self, delivery: Delivery, source: ActiveSource) -> list[ParsedFeedback]:
         """The CSAT answer of a survey message; other events are ignored."""

@@ -18,7 +18,7 @@ from services.ingest.providers.common import (
     source_config,
     validated,
 )
-from services.ingest.providers.hub import BodySignature
+from services.ingest.providers.hub import BodySignature, BodySignedProvider
 from services.ingest.sources import ActiveSource
 from shared.events import metric_score_problem
 from shared.metric_math import Metric
@@ -46,17 +46,11 @@ class _SurveyResponse(BaseModel):
     updated_at: int | None = Field(default=None, ge=0, le=10**11)
 
 
-class DelightedProvider:
+class DelightedProvider(BodySignedProvider):
     """NPS, CSAT and CES responses from Delighted."""
 
     name = "delighted"
-
-    def __init__(self, *, tolerance_seconds: int) -> None:
-        self._tolerance = tolerance_seconds
-
-    def authenticate(self, delivery: Delivery, source: ActiveSource) -> None:
-        """Check the signature against every valid API key."""
-        SIGNATURE.verify(delivery, source, self._tolerance)
+    signature = SIGNATURE
 
     def parse(self, delivery: Delivery, source: ActiveSource) -> list[ParsedFeedback]:
         """The response in a survey_response event; unsubscribes are ignored."""

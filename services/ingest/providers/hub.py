@@ -60,3 +60,16 @@ def _iso(value: str) -> datetime:
     if moment.tzinfo is None:
         raise Unauthenticated("signature timestamp has no UTC offset")
     return moment
+
+
+class BodySignedProvider:
+    """The authentication every provider signing its raw body shares; subclasses set `signature`."""
+
+    signature: BodySignature
+
+    def __init__(self, *, tolerance_seconds: int) -> None:
+        self._tolerance = tolerance_seconds
+
+    def authenticate(self, delivery: Delivery, source: ActiveSource) -> None:
+        """Check the provider's signature header against every valid secret of the source."""
+        self.signature.verify(delivery, source, self._tolerance)

@@ -19,7 +19,7 @@ from services.ingest.providers.common import (
     source_config,
     validated,
 )
-from services.ingest.providers.hub import BodySignature
+from services.ingest.providers.hub import BodySignature, BodySignedProvider
 from services.ingest.sources import ActiveSource
 from shared.providers import NoMappingConfig
 
@@ -49,17 +49,11 @@ class _Conversation(BaseModel):
     conversation_rating: _Rating
 
 
-class IntercomProvider:
+class IntercomProvider(BodySignedProvider):
     """Conversation ratings from Intercom, as CSAT."""
 
     name = "intercom"
-
-    def __init__(self, *, tolerance_seconds: int) -> None:
-        self._tolerance = tolerance_seconds
-
-    def authenticate(self, delivery: Delivery, source: ActiveSource) -> None:
-        """Check X-Hub-Signature against every valid client secret."""
-        SIGNATURE.verify(delivery, source, self._tolerance)
+    signature = SIGNATURE
 
     def parse(self, delivery: Delivery, source: ActiveSource) -> list[ParsedFeedback]:
         """The rating of a conversation.rating.added notification; nothing for other topics."""

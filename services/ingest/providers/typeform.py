@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.ingest.providers.base import Delivery, ParsedFeedback
 from services.ingest.providers.common import json_object, source_config, validated
-from services.ingest.providers.hub import BodySignature
+from services.ingest.providers.hub import BodySignature, BodySignedProvider
 from services.ingest.providers.surveys import mapped_feedback
 from services.ingest.sources import ActiveSource
 from shared.providers import SurveyFormConfig
@@ -47,17 +47,11 @@ class _FormResponse(BaseModel):
     answers: list[_Answer] = Field(default_factory=list, max_length=500)
 
 
-class TypeformProvider:
+class TypeformProvider(BodySignedProvider):
     """Survey responses from Typeform."""
 
     name = "typeform"
-
-    def __init__(self, *, tolerance_seconds: int) -> None:
-        self._tolerance = tolerance_seconds
-
-    def authenticate(self, delivery: Delivery, source: ActiveSource) -> None:
-        """Check Typeform-Signature against every valid secret."""
-        SIGNATURE.verify(delivery, source, self._tolerance)
+    signature = SIGNATURE
 
     def parse(self, delivery: Delivery, source: ActiveSource) -> list[ParsedFeedback]:
         """The mapped answers of a form_response (or form_response_partial) event."""

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from services.ingest.providers.base import Delivery, ParsedFeedback, Unparseable
 from services.ingest.providers.common import epoch_ms, json_object, source_config, validated
-from services.ingest.providers.hub import BodySignature
+from services.ingest.providers.hub import BodySignature, BodySignedProvider
 from services.ingest.sources import ActiveSource
 from shared.providers import NoMappingConfig
 
@@ -44,17 +44,11 @@ class _Rating(BaseModel):
         return value or None
 
 
-class ZendeskProvider:
+class ZendeskProvider(BodySignedProvider):
     """Ticket satisfaction ratings from a Zendesk trigger."""
 
     name = "zendesk"
-
-    def __init__(self, *, tolerance_seconds: int) -> None:
-        self._tolerance = tolerance_seconds
-
-    def authenticate(self, delivery: Delivery, source: ActiveSource) -> None:
-        """Check the signature over timestamp + body, and that the timestamp is recent."""
-        SIGNATURE.verify(delivery, source, self._tolerance)
+    signature = SIGNATURE
 
     def parse(self, delivery: Delivery, source: ActiveSource) -> list[ParsedFeedback]:
         """One CSAT response per ticket; a rating that is only an offer is ignored."""
