@@ -7,8 +7,13 @@ lines) and a signature; reading a score from those would count the question, not
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from email.parser import HeaderParser
 from email.policy import compat32
+
+from services.ingest.providers.base import ParsedFeedback, Unparseable
+from services.ingest.textscore import guess_language, read_score
+from shared.metric_math import Metric
 
 # A line that starts the quoted original; everything from it on is history, not the reply.
 _QUOTE_HEADERS = [
@@ -63,3 +68,31 @@ def clean_message_id(value: str | None) -> str | None:
         return None
     cleaned = value.strip().strip("<>").strip()
     return cleaned[:256] or None
+
+
+def reply_feedback(
+    *,
+    message_id: str,
+    body: str,
+    sender: str,
+    metric: Metric | None,
+    touchpoint: str | None,
+    received_at: datetime,
+) -> list[ParsedFeedback]:
+    """An email reply as feedback: the quoted thread dropped, a score read if the survey asked one."""
+    text = strip_reply(body)
+    score = read_score(text, metric) if metric else None
+    if score is None and not text:
+        raise Unparseable("the reply has neither a score nor any text")
+    return [
+        ParsedFeedback(
+            provider_message_id=message_id,
+            occurred_at=received_at,
+            metric=metric if score is not None else None,
+            score=score,
+            text=text[:20_000] or None,
+            language=guess_language(text),
+            respondent_id=sender[:256] or None,
+            touchpoint=touchpoint,
+        )
+    ]

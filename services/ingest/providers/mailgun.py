@@ -13,11 +13,10 @@ from functools import partial
 
 from services.ingest.providers.base import Delivery, ParsedFeedback, Unauthenticated, Unparseable
 from services.ingest.providers.common import source_config
-from services.ingest.providers.email_text import clean_message_id, strip_reply
+from services.ingest.providers.email_text import clean_message_id, reply_feedback
 from services.ingest.providers.forms import Form, read_form
 from services.ingest.providers.signing import mac, parse_unix, require_fresh, require_signed
 from services.ingest.sources import ActiveSource
-from services.ingest.textscore import guess_language, read_score
 from shared.providers import TextSurveyConfig
 
 
@@ -59,23 +58,15 @@ class MailgunProvider:
         form, _ = read_form(delivery)
         msg_id = clean_message_id(form.get("Message-Id") or _header(form, "Message-Id"))
         if not msg_id:
-            raise Unparseable("the email has no Message-Id")
-        text = strip_reply(form.get("body-plain") or form.get("stripped-text") or "")
-        score = read_score(text, config.metric) if config.metric else None
-        if score is None and not text:
-            raise Unparseable("the reply has neither a score nor any text")
-        return [
-            ParsedFeedback(
-                provider_message_id=msg_id,
-                occurred_at=delivery.received_at,
-                metric=config.metric if score is not None else None,
-                score=score,
-                text=text[:20_000] or None,
-                language=guess_language(text),
-                respondent_id=(form.get("sender") or form.get("from") or "")[:256] or None,
-                touchpoint=config.touchpoint,
-            )
-        ]
+            raise Unparseable("the email has no Message-Id")  # Mailgun's name for the field
+        return reply_feedback(
+            message_id=msg_id,
+            body=form.get("body-plain") or form.get("stripped-text") or "",
+            sender=form.get("sender") or form.get("from") or "",
+            metric=config.metric,
+            touchpoint=config.touchpoint,
+            received_at=delivery.received_at,
+        )
 
 
 def _signature(key: bytes, *, message: bytes) -> str:

@@ -17,11 +17,10 @@ from email.policy import compat32
 
 from services.ingest.providers.base import Delivery, ParsedFeedback, Unauthenticated, Unparseable
 from services.ingest.providers.common import source_config
-from services.ingest.providers.email_text import clean_message_id, message_id, strip_reply
+from services.ingest.providers.email_text import clean_message_id, message_id, reply_feedback
 from services.ingest.providers.forms import decode_with_charsets, parse_multipart
 from services.ingest.providers.signing import require_signed
 from services.ingest.sources import ActiveSource
-from services.ingest.textscore import guess_language, read_score
 from shared.providers import SendGridConfig
 
 
@@ -66,23 +65,14 @@ class SendGridProvider:
             body = decode_with_charsets(raw, charsets, "text")
         if not msg_id:
             raise Unparseable("the email has no Message-ID")
-        text = strip_reply(body)
-        score = read_score(text, config.metric) if config.metric else None
-        if score is None and not text:
-            raise Unparseable("the reply has neither a score nor any text")
-        sender = decode_with_charsets(raw, charsets, "from").strip()
-        return [
-            ParsedFeedback(
-                provider_message_id=msg_id,
-                occurred_at=delivery.received_at,
-                metric=config.metric if score is not None else None,
-                score=score,
-                text=text[:20_000] or None,
-                language=guess_language(text),
-                respondent_id=sender[:256] or None,
-                touchpoint=config.touchpoint,
-            )
-        ]
+        return reply_feedback(
+            message_id=msg_id,
+            body=body,
+            sender=decode_with_charsets(raw, charsets, "from").strip(),
+            metric=config.metric,
+            touchpoint=config.touchpoint,
+            received_at=delivery.received_at,
+        )
 
 
 def _plain_text(mime: Message) -> str:
