@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.observability import PRODUCE_FAILURES, PRODUCE_LATENCY
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +128,21 @@ class EventProducer:
                     raise BrokerUnavailable(f"cannot connect to the broker: {exc}") from exc
             return self._producer
 
+    def _discard(self, broken: KafkaProducer | None) -> None:
+        """Drop a client that failed to deliver, so the next send starts with a new one.
+
+        Once records expire unacknowledged (a broker outage), kafka-python's idempotent
+        producer never delivers again, even when the broker is back: measured here against a
+        restarted broker. A new client gets a new producer id and delivers at once. Records
+        still pending on the old client fail (their senders answer 503), never succeed silently.
+        """
+        with self._lock:
+            if broken is None or self._producer is not broken:
+                return  # another failed send already replaced it
+            self._producer = None
+        log.warning("producer discarded after a failed delivery; the next send reconnects")
+        threading.Thread(target=_close_quietly, args=(broken,), daemon=True).start()
+
     def send_sync(
         self,
         topic: str,
@@ -135,8 +153,11 @@ class EventProducer:
         partition: int | None = None,
     ) -> Acknowledged:
         """Send one record and block until the broker acknowledges it."""
+        started = time.perf_counter()
+        client: KafkaProducer | None = None
         try:
-            future = self._client().send(
+            client = self._client()
+            future = client.send(
                 topic,
                 key=key,
                 value=value,
@@ -144,8 +165,13 @@ class EventProducer:
                 partition=partition,
             )
             meta = future.get(timeout=self._timeout_s + 1)
-        except KafkaError as exc:
+        except (KafkaError, BrokerUnavailable) as exc:
+            PRODUCE_FAILURES.labels(topic).inc()
+            self._discard(client)
+            if isinstance(exc, BrokerUnavailable):
+                raise
             raise BrokerUnavailable(f"broker did not acknowledge: {exc}") from exc
+        PRODUCE_LATENCY.labels(topic).observe(time.perf_counter() - started)
         return Acknowledged(topic=meta.topic, partition=meta.partition, offset=meta.offset)
 
     async def send(
@@ -156,12 +182,14 @@ class EventProducer:
         The client's own I/O thread resolves an asyncio future through callbacks, so a
         request costs no thread hop; only the first send, which may connect, runs in a thread.
         """
-        if self._producer is None:
+        client = self._producer
+        if client is None:
             return await asyncio.to_thread(
                 self.send_sync, topic, key=key, value=value, headers=headers
             )
         loop = asyncio.get_running_loop()
         acked: asyncio.Future[Acknowledged] = loop.create_future()
+        started = time.perf_counter()
 
         def on_success(meta: Any) -> None:
             ack = Acknowledged(topic=meta.topic, partition=meta.partition, offset=meta.offset)
@@ -172,17 +200,23 @@ class EventProducer:
             loop.call_soon_threadsafe(_settle, acked, None, failure)
 
         try:
-            future = self._producer.send(
-                topic, key=key, value=value, headers=list((headers or {}).items())
-            )
+            future = client.send(topic, key=key, value=value, headers=list((headers or {}).items()))
         except KafkaError as exc:
+            PRODUCE_FAILURES.labels(topic).inc()
+            self._discard(client)
             raise BrokerUnavailable(f"broker did not take the record: {exc}") from exc
         future.add_callback(on_success)
         future.add_errback(on_error)
         try:
-            return await asyncio.wait_for(acked, timeout=self._timeout_s + 1)
-        except TimeoutError:
+            ack = await asyncio.wait_for(acked, timeout=self._timeout_s + 1)
+        except (TimeoutError, BrokerUnavailable) as exc:
+            PRODUCE_FAILURES.labels(topic).inc()
+            self._discard(client)
+            if isinstance(exc, BrokerUnavailable):
+                raise
             raise BrokerUnavailable("no acknowledgement within the delivery timeout") from None
+        PRODUCE_LATENCY.labels(topic).observe(time.perf_counter() - started)
+        return ack
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Flush what is buffered and disconnect."""
@@ -190,6 +224,14 @@ class EventProducer:
             if self._producer is not None:
                 self._producer.close(timeout=timeout_s)
                 self._producer = None
+
+
+def _close_quietly(producer: KafkaProducer) -> None:
+    """Close a discarded client without waiting: its pending records fail to their senders."""
+    try:
+        producer.close(timeout=0)
+    except KafkaError as exc:
+        log.debug("discarded producer closed with an error", extra={"error": str(exc)})
 
 
 class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -233,6 +275,10 @@ def make_consumer(
     consumer.subscribe(list(topics), listener=_LogAssignments(group_id))
     return consumer
 
+
+# The ingest request id travels with each record as this header (not in the value's schema),
+# so scoring and the dead-letter recorder can log the id a provider's request was given.
+REQUEST_ID_HEADER = "voc-request-id"
 
 # Records carrying this header are for the pipeline itself (such as the drain marker that
 # `voc run` writes before shutting scoring down), not feedback.
