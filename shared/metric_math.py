@@ -9,6 +9,11 @@ of error and interval, and a reliability flag. Nothing is rounded here.
   approximation on per-response scores +1/0/-1 with the sample variance.
 - CSAT (1-5): % of 4-5 responses; Wilson score interval.
 - CES (1-7): mean score; Student-t interval from the sample standard deviation.
+
+Comment sentiment is tallied the same way under the stored metric 'sentiment' (score
+-1..1; low/mid/high = negative/neutral/positive) and read as three measures:
+- sentiment: mean score -1..1; Student-t interval from the sample standard deviation.
+- positive_share / negative_share: % of comments positive / negative; Wilson interval.
 """
 
 from __future__ import annotations
@@ -20,8 +25,16 @@ from typing import Literal
 
 Metric = Literal["nps", "csat", "ces"]
 Band = Literal["low", "mid", "high"]
+SentimentMeasure = Literal["sentiment", "positive_share", "negative_share"]
+# One flat Literal (not a union of two), so a bad path value gets one plain validation error.
+Measure = Literal["nps", "csat", "ces", "sentiment", "positive_share", "negative_share"]
+"""Anything `compute` can turn a tally into: a CX metric or a reading of comment sentiment."""
 
 METRICS: tuple[Metric, ...] = ("nps", "csat", "ces")
+SENTIMENT: Literal["sentiment"] = "sentiment"
+SENTIMENT_MEASURES: tuple[SentimentMeasure, ...] = ("sentiment", "positive_share", "negative_share")
+MEASURES: tuple[Measure, ...] = (*METRICS, *SENTIMENT_MEASURES)
+SENTIMENT_BANDS: dict[Band, str] = {"low": "negative", "mid": "neutral", "high": "positive"}
 SCALES: dict[Metric, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 MIN_RELIABLE_COUNT: int = 30
 
@@ -45,6 +58,17 @@ _METHODS: dict[Metric, str] = {
     "csat": "Wilson score interval for the share of 4-5 responses, z=1.96",
     "ces": "Student-t interval on the mean score from the sample standard deviation, 95% two-sided",
 }
+_SENTIMENT_METHODS: dict[SentimentMeasure, str] = {
+    "sentiment": "Student-t interval on the mean comment sentiment (-1..1) from the sample "
+    "standard deviation, 95% two-sided",
+    "positive_share": "Wilson score interval for the share of positive comments, z=1.96",
+    "negative_share": "Wilson score interval for the share of negative comments, z=1.96",
+}
+
+
+def stored_metric(measure: Measure) -> str:
+    """The bucket metric a measure is read from: sentiment measures share the 'sentiment' tallies."""
+    return SENTIMENT if measure in SENTIMENT_MEASURES else measure
 
 
 def _check_metric(metric: str) -> None:
@@ -128,7 +152,7 @@ def tally_of(metric: Metric, scores: Iterable[int]) -> Tally:
 class MetricValue:
     """One metric value with its sample count, 95% margin of error/interval and reliability flag."""
 
-    metric: Metric
+    metric: Measure
     value: float | None
     count: int
     margin_of_error: float | None
@@ -180,13 +204,29 @@ def _ces(t: Tally) -> tuple[float, float | None]:
     return value, t_quantile_95(n - 1) * math.sqrt(var) / math.sqrt(n)
 
 
-def compute(metric: Metric, tally: Tally, *, min_count: int = MIN_RELIABLE_COUNT) -> MetricValue:
+def _sentiment(measure: SentimentMeasure, t: Tally) -> tuple[float, float | None]:
+    """Value and 95% margin of a sentiment measure over a non-empty tally (shares: Wilson)."""
+    n = t.count
+    if measure != "sentiment":
+        hits = t.high if measure == "positive_share" else t.low
+        low, high = _wilson(hits, n)
+        return 100.0 * hits / n, (high - low) / 2
+    value = t.score_sum / n
+    if n < 2:
+        return value, None
+    var = max(0.0, (t.score_sq_sum - t.score_sum * t.score_sum / n) / (n - 1))
+    return value, t_quantile_95(n - 1) * math.sqrt(var) / math.sqrt(n)
+
+
+def compute(metric: Measure, tally: Tally, *, min_count: int = MIN_RELIABLE_COUNT) -> MetricValue:
     """Turn a tally into the value, its 95% interval and reliability flag."""
-    _check_metric(metric)
     n = tally.count
     bins = (tally.low, tally.mid, tally.high)
     if n < 0 or min(bins) < 0 or sum(bins) != n:
         raise ValueError(f"inconsistent tally: {tally}")
+    if metric in SENTIMENT_MEASURES:
+        return _compute_sentiment(metric, tally, min_count)
+    _check_metric(metric)
     value: float | None = None
     margin: float | None = None
     ci_low: float | None = None
@@ -209,5 +249,30 @@ def compute(metric: Metric, tally: Tally, *, min_count: int = MIN_RELIABLE_COUNT
         ci_high=ci_high,
         reliable=n >= min_count,
         min_count=min_count,
-        method=_METHODS[metric],
+        method=_METHODS[metric],  # type: ignore[index]
+    )
+
+
+def _compute_sentiment(measure: SentimentMeasure, tally: Tally, min_count: int) -> MetricValue:
+    value: float | None = None
+    margin: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    if tally.count:
+        value, margin = _sentiment(measure, tally)
+        if measure != "sentiment":
+            hits = tally.high if measure == "positive_share" else tally.low
+            ci_low, ci_high = _wilson(hits, tally.count)
+        elif margin is not None:
+            ci_low, ci_high = _clip(value - margin, -1.0, 1.0), _clip(value + margin, -1.0, 1.0)
+    return MetricValue(
+        metric=measure,
+        value=value,
+        count=tally.count,
+        margin_of_error=margin,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        reliable=tally.count >= min_count,
+        min_count=min_count,
+        method=_SENTIMENT_METHODS[measure],
     )

@@ -5,19 +5,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import ColumnElement, Select, and_, func, literal
+from sqlalchemy import ColumnElement, Select, and_, func, literal, text
 
 from services.api.metric_params import parse_tags
 from services.api.windows import bad_param
 from shared.events import Channel
 from shared.metric_math import Metric
 from shared.models import Feedback
+from shared.text.themes import THEME_KEY
 
 NO_NUL = r"^[^\x00]*$"
+SentimentLabel = Literal["negative", "neutral", "positive"]
 MAX_SEARCH_TERMS = 10
 
 
@@ -38,10 +40,29 @@ class FeedbackOut(BaseModel):
     occurred_at: datetime
     received_at: datetime
     excluded_reason: str | None = Field(description="Why it is kept out of the scores, if it is")
+    sentiment_score: float | None = Field(
+        description="Comment sentiment, -1 (negative) to 1 (positive); null without a comment "
+        "or when it was stored unanalysed"
+    )
+    sentiment_label: SentimentLabel | None = Field(
+        description="negative, neutral or positive; null like sentiment_score"
+    )
+    themes: list[str] = Field(
+        description="Keys of the taxonomy themes the comment mentions (see /v1/themes/taxonomy)"
+    )
 
 
 FIELDS = tuple(FeedbackOut.model_fields)
-COLUMNS = tuple(Feedback.text_ if f == "text" else getattr(Feedback, f) for f in FIELDS)
+_THEMES = func.coalesce(Feedback.themes, text("'{}'::varchar[]"))
+COLUMNS = tuple(
+    Feedback.text_ if f == "text" else _THEMES if f == "themes" else getattr(Feedback, f)
+    for f in FIELDS
+)
+CSV_COLUMNS = tuple(
+    func.array_to_string(_THEMES, " ") if f == "themes" else c
+    for f, c in zip(FIELDS, COLUMNS, strict=True)
+)
+"""COLUMNS for CSV, where themes are one space-separated cell."""
 
 
 def search_text(value: Any) -> ColumnElement[str]:
@@ -89,6 +110,13 @@ def feedback_filters(
     has_comment: Annotated[
         bool | None, Query(description="true: only with a comment; false: only without")
     ] = None,
+    theme: Annotated[
+        list[str] | None,
+        Query(description="Theme key, repeatable (up to 10); the comment must mention all"),
+    ] = None,
+    sentiment: Annotated[
+        SentimentLabel | None, Query(description="Only comments with this sentiment label")
+    ] = None,
     q: Annotated[
         str | None,
         Query(
@@ -127,6 +155,15 @@ def feedback_filters(
     tags = parse_tags(tag or [])
     if tags:
         conds.append(fb.tags.contains(dict(tags)))
+    themes = sorted(set(theme or []))
+    if len(themes) > MAX_SEARCH_TERMS or any(not THEME_KEY.match(t) for t in themes):
+        raise bad_param(
+            "query.theme", f"up to {MAX_SEARCH_TERMS} theme keys like delivery or price_value"
+        )
+    if themes:
+        conds.append(fb.themes.contains(themes))
+    if sentiment is not None:
+        conds.append(fb.sentiment_label == sentiment)
     if has_comment is not None:
         present = and_(fb.text_.is_not(None), fb.text_ != "")
         conds.append(present if has_comment else ~present)

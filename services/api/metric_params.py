@@ -12,6 +12,7 @@ from services.api.metric_query import DIMENSIONS, Filters, GroupBy
 from services.api.windows import bad_param
 from shared.events import Channel
 from shared.metric_math import MIN_RELIABLE_COUNT
+from shared.text.themes import THEME_KEY
 
 _TAG = re.compile(r"^([^:\x00]{1,64}):([^\x00]{0,128})$")
 _GROUP_TAG = re.compile(r"^tag:([^\x00]{1,64})$")
@@ -87,9 +88,20 @@ def slice_params(
         int,
         Query(ge=1, le=100_000, description="Responses needed for a value to count as reliable"),
     ] = MIN_RELIABLE_COUNT,
+    theme: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only responses whose comment mentions this theme key (e.g. delivery): "
+            "the metric among them, read from theme buckets",
+        ),
+    ] = None,
 ) -> Slice:
     """Parse and check the shared parameters, naming the parameter in any 422."""
+    if theme is not None and not THEME_KEY.match(theme):
+        raise bad_param("query.theme", "must be a theme key like delivery or price_value")
     filters = Filters(
+        theme=theme,
         channel=channel,
         source_id=source_id,
         touchpoint=touchpoint,

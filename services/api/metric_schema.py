@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from services.api.metric_query import Grid, Key
 from services.api.windows import bad_param
-from shared.metric_math import Metric, Tally, compute
+from shared.metric_math import Measure, Tally, compute
 
 MAX_GROUPS = 500
 MAX_CELLS = 100_000  # groups x points in one answer
@@ -23,6 +23,13 @@ Every value carries `count`, a 95% `margin_of_error` (`ci_low`/`ci_high`), `reli
 the unbiased sample variance (z = 1.96); CSAT the Wilson score interval for the share of
 4-5 (margin = half its width); CES a Student-t interval from the sample standard deviation.
 Margins are null below 2 responses (CSAT: below 1). `reliable` is `count >= min_count`.
+
+Comment sentiment reads the same way: `sentiment` is the mean sentiment of analysed
+comments (-1..1, Student-t interval from the sample standard deviation); `positive_share`
+and `negative_share` are the percent of comments labelled positive or negative (Wilson
+score interval). Their `count` is the number of analysed comments, and `breakdown` holds
+negative/neutral/positive. A `theme` filter narrows any metric to responses whose comment
+mentions that theme.
 
 Cost: whole 15-minute buckets are summed from pre-aggregated tallies and only the partial
 buckets at the window's edges are read from raw feedback, so a query's cost depends on the
@@ -43,6 +50,9 @@ _BAND_NAMES: dict[str, tuple[str, str | None, str]] = {
     "nps": ("detractors", "passives", "promoters"),
     "csat": ("unsatisfied", None, "satisfied"),
     "ces": ("high_effort", "neutral", "low_effort"),
+    "sentiment": ("negative", "neutral", "positive"),
+    "positive_share": ("negative", "neutral", "positive"),
+    "negative_share": ("negative", "neutral", "positive"),
 }
 
 
@@ -50,7 +60,8 @@ class Stat(BaseModel):
     """A metric value with everything needed to judge it."""
 
     value: float | None = Field(
-        description="NPS -100..100, CSAT % satisfied, CES mean 1..7; null with no responses"
+        description="NPS -100..100, CSAT % satisfied, CES mean 1..7, sentiment mean -1..1, "
+        "positive_share/negative_share % of comments; null with no responses"
     )
     count: int = Field(description="Responses counted")
     margin_of_error: float | None = Field(
@@ -62,7 +73,8 @@ class Stat(BaseModel):
     min_count: int
     breakdown: dict[str, int] = Field(
         description="nps: promoters/passives/detractors; csat: satisfied/unsatisfied; "
-        "ces: low_effort (5-7)/neutral (4)/high_effort (1-3)"
+        "ces: low_effort (5-7)/neutral (4)/high_effort (1-3); sentiment measures: "
+        "negative/neutral/positive comments"
     )
     mean_score: float | None
 
@@ -84,7 +96,7 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
-def stat(metric: Metric, tally: Tally, min_count: int) -> dict[str, Any]:
+def stat(metric: Measure, tally: Tally, min_count: int) -> dict[str, Any]:
     """The response fields of one value."""
     value = compute(metric, tally, min_count=min_count)
     low, mid, high = _BAND_NAMES[metric]

@@ -7,6 +7,7 @@ words match with or without clitics ("التوصيل", "بالتوصيل", "تو
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ from shared.text.normalise import normalise
 from shared.text.tokens import forms, prepare, tokenize
 
 CACHE_SIZE = 50_000
+THEME_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+"""Theme keys are plain identifiers, so they go into array literals and URLs unquoted."""
 _Entry = tuple[frozenset[str], tuple[tuple[tuple[str, ...], str], ...]]
 
 

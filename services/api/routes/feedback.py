@@ -17,6 +17,7 @@ from services.api.csv_export import CSV_MEDIA_TYPE, csv_chunks
 from services.api.deps import ReadKey, SessionDep, SettingsDep
 from services.api.feedback_query import (
     COLUMNS,
+    CSV_COLUMNS,
     FeedbackOut,
     FiltersDep,
     newest_first,
@@ -97,9 +98,11 @@ def export_feedback(request: Request, filters: FiltersDep, _: ReadKey) -> Stream
 
     Takes the same filters as `GET /v1/feedback` and has no page limit: rows come from a
     server-side cursor, so memory stays flat however many there are. `tags` is a JSON
-    object; cells that a spreadsheet would run as a formula are prefixed with `'`.
+    object, `themes` space-separated keys; cells that a spreadsheet would run as a formula
+    are prefixed with `'`.
     """
-    chunks = csv_chunks(request.app.state.sessions, filters.apply(newest_first(select(*COLUMNS))))
+    query = filters.apply(newest_first(select(*CSV_COLUMNS)))
+    chunks = csv_chunks(request.app.state.sessions, query)
     first = next(chunks)  # runs the query now, so a database error is still a proper answer
     return StreamingResponse(
         _prepend(first, chunks),

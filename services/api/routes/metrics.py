@@ -22,17 +22,23 @@ from services.api.metric_schema import (
     with_method_doc,
 )
 from services.api.windows import WindowDep
-from shared.metric_math import Metric, compute
+from shared.metric_math import Measure, compute, stored_metric
 from shared.problems import PROBLEM_RESPONSES
 
-MetricPath = Annotated[Metric, Path(description="nps, csat or ces")]
+MetricPath = Annotated[
+    Measure,
+    Path(
+        description="nps, csat, ces, or a comment sentiment measure: sentiment (mean -1..1), "
+        "positive_share or negative_share (% of comments)"
+    ),
+]
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"], responses=PROBLEM_RESPONSES)
 
 
 class MetricOut(Stat):
     """A metric value over a window, and its parts when broken down."""
 
-    metric: Metric
+    metric: Measure
     method: str = Field(description="How the interval was computed")
     window: Window
     filters: dict[str, str | list[str]]
@@ -71,7 +77,11 @@ def read_metric(
     """
     start, end = span
     grid = tallies(
-        session=session, metric=metric, cuts=[start, end], filters=part.filters, group=part.group
+        session=session,
+        metric=stored_metric(metric),
+        cuts=[start, end],
+        filters=part.filters,
+        group=part.group,
     )
     (whole,) = totals(grid, 1)
     body = stat(metric, whole, part.min_count) | {

@@ -14,10 +14,16 @@ from services.api.metric_params import SliceDep
 from services.api.metric_query import tallies
 from services.api.metric_schema import Stat, Window, split_groups, stat, totals, with_method_doc
 from services.api.windows import Interval, WindowDep, interval_cuts, on_boundary, zone
-from shared.metric_math import Metric, Tally, compute
+from shared.metric_math import Measure, Tally, compute, stored_metric
 from shared.problems import PROBLEM_RESPONSES
 
-MetricPath = Annotated[Metric, Path(description="nps, csat or ces")]
+MetricPath = Annotated[
+    Measure,
+    Path(
+        description="nps, csat, ces, or a comment sentiment measure: sentiment (mean -1..1), "
+        "positive_share or negative_share (% of comments)"
+    ),
+]
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"], responses=PROBLEM_RESPONSES)
 
 
@@ -41,7 +47,7 @@ class GroupSeries(BaseModel):
 class SeriesOut(BaseModel):
     """A metric series over a window, and one series per group when broken down."""
 
-    metric: Metric
+    metric: Measure
     method: str = Field(description="How each interval's margin was computed")
     interval: Interval
     tz: str
@@ -56,7 +62,7 @@ class SeriesOut(BaseModel):
 
 
 def _points(
-    metric: Metric, series: list[Tally], edges: list[datetime], partial: list[bool], min_count: int
+    metric: Measure, series: list[Tally], edges: list[datetime], partial: list[bool], min_count: int
 ) -> list[dict[str, Any]]:
     return [
         stat(metric, t, min_count) | {"start": a, "end": b, "partial": p}
@@ -101,7 +107,11 @@ def read_series(
     cuts = interval_cuts(start, end, interval, zone_info)
     n = len(cuts) - 1
     grid = tallies(
-        session=session, metric=metric, cuts=cuts, filters=part.filters, group=part.group
+        session=session,
+        metric=stored_metric(metric),
+        cuts=cuts,
+        filters=part.filters,
+        group=part.group,
     )
     edges = [c.astimezone(zone_info) for c in cuts]
     partial = [False] * n

@@ -1,0 +1,108 @@
+"""Key-driver arithmetic: what a theme's responses do to a CX metric, from additive tallies.
+
+For a theme, the responses mentioning it (`with_`) are compared with all the others
+(`without` = overall minus with_). Each metric is a mean of a per-response value, which
+is what makes the test and the impact exact functions of the tallies:
+- NPS: +100 promoter, 0 passive, -100 detractor (so the mean is the NPS);
+- CSAT: 100 for a 4-5, else 0 (the mean is % satisfied);
+- CES: the score itself.
+
+Significance is Welch's two-sample test in its large-sample (normal) form: the difference
+of means over sqrt(var_with/n_with + var_without/n_without), with unbiased sample
+variances, and a two-sided p-value from the standard normal. Impact is how many points the
+theme moves the overall value: overall minus the value without the theme's responses.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from shared.metric_math import Metric, Tally
+
+SIGNIFICANCE_LEVEL = 0.05
+METHOD = (
+    "Welch two-sample test, normal approximation, on per-response values (NPS +100/0/-100, "
+    "CSAT 100/0, CES score) with unbiased sample variances; two-sided p-value; "
+    f"significant when p < {SIGNIFICANCE_LEVEL}"
+)
+
+
+def minus(a: Tally, b: Tally) -> Tally:
+    """The tally of a's responses that are not in b (b must be a part of a)."""
+    return Tally(
+        a.count - b.count,
+        a.score_sum - b.score_sum,
+        a.score_sq_sum - b.score_sq_sum,
+        a.low - b.low,
+        a.mid - b.mid,
+        a.high - b.high,
+    )
+
+
+def moments(metric: Metric, t: Tally) -> tuple[float, float] | None:
+    """Mean and unbiased sample variance of the per-response value; None below 1 response.
+
+    The variance is 0.0 for a single response (it is unknown, and the test then says so
+    by returning no p-value).
+    """
+    n = t.count
+    if n < 1:
+        return None
+    if metric == "nps":
+        mean, mean_sq = 100.0 * (t.high - t.low) / n, 10_000.0 * (t.high + t.low) / n
+    elif metric == "csat":
+        mean, mean_sq = 100.0 * t.high / n, 10_000.0 * t.high / n
+    else:
+        mean, mean_sq = t.score_sum / n, t.score_sq_sum / n
+    if n < 2:
+        return mean, 0.0
+    return mean, max(0.0, mean_sq - mean * mean) * n / (n - 1)
+
+
+def two_sided_p(z: float) -> float:
+    """P(|Z| >= |z|) for a standard normal Z."""
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One theme's effect on a metric; values in the metric's units (NPS points, % or score)."""
+
+    count_with: int
+    count_without: int
+    value_with: float | None
+    value_without: float | None
+    difference: float | None
+    std_error: float | None
+    z: float | None
+    p_value: float | None
+    significant: bool
+    impact: float | None
+
+
+def driver(metric: Metric, *, overall: Tally, with_theme: Tally) -> Driver:
+    """Compare responses mentioning a theme with the rest, and the theme's impact on the whole."""
+    without = minus(overall, with_theme)
+    a, b, whole = moments(metric, with_theme), moments(metric, without), moments(metric, overall)
+    difference = std_error = z = p = None
+    if a is not None and b is not None:
+        difference = a[0] - b[0]
+        if with_theme.count >= 2 and without.count >= 2:
+            std_error = math.sqrt(a[1] / with_theme.count + b[1] / without.count)
+            if std_error > 0:
+                z = difference / std_error
+                p = two_sided_p(z)
+    impact = whole[0] - b[0] if whole is not None and b is not None else None
+    return Driver(
+        count_with=with_theme.count,
+        count_without=without.count,
+        value_with=None if a is None else a[0],
+        value_without=None if b is None else b[0],
+        difference=difference,
+        std_error=std_error,
+        z=z,
+        p_value=p,
+        significant=p is not None and p < SIGNIFICANCE_LEVEL,
+        impact=impact,
+    )
