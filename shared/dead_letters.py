@@ -18,17 +18,42 @@ from collections.abc import Sequence
 from typing import Any
 
 from kafka import TopicPartition
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import DeadLetter
-from shared.kafka import CONTROL_HEADER, make_consumer
+from shared.kafka import CONTROL_HEADER, REQUEST_ID_HEADER, make_consumer
 from shared.models import DeadLetterRecord
+from shared.observability import (
+    BATCH_DURATION,
+    BATCH_FAILURES,
+    BATCH_RECORDS,
+    DEAD_LETTERS_RECORDED,
+    LagTracker,
+)
 
 log = logging.getLogger(__name__)
 REASON_HEADER = "voc-reason"
+
+
+class DeadLetterSettings(BaseSettings):
+    """Where the recorder serves /metrics, /healthz and /readyz (prefix `DEAD_LETTERS_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="DEAD_LETTERS_", extra="ignore", frozen=True)
+
+    http_host: str = Field(
+        default="127.0.0.1", description="Address the /metrics, /healthz and /readyz server binds"
+    )
+    http_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the /metrics, /healthz and /readyz server; 0 picks a free port "
+        "(logged at start-up)",
+    )
 
 
 def _headers(record: Any) -> dict[str, bytes]:
@@ -64,14 +89,21 @@ def letter_row(record: Any) -> dict[str, Any]:
         "content_type": None,
         "request_id": None,
         "received_at": None,
+        "headers": {},
     }
     raw: bytes = record.value or b""
     try:
         letter = DeadLetter.model_validate_json(raw)
         body = base64.b64decode(letter.body_base64, validate=True)
     except (ValidationError, binascii.Error, ValueError):
-        reason = _headers(record).get(REASON_HEADER, b"not a dead-letter document")
-        return row | {"reason": _text(reason.decode("utf-8", "replace")) or "-", "body": raw}
+        headers = _headers(record)
+        reason = headers.get(REASON_HEADER, b"not a dead-letter document")
+        request_id = headers.get(REQUEST_ID_HEADER, b"").decode("utf-8", "replace")
+        return row | {
+            "reason": _text(reason.decode("utf-8", "replace")) or "-",
+            "body": raw,
+            "request_id": _text(request_id, 64),
+        }
     errors = _scrub(json.loads(json.dumps(letter.errors, default=str)))
     return row | {
         "source_id": _text(letter.source_id, 64),
@@ -82,6 +114,9 @@ def letter_row(record: Any) -> dict[str, Any]:
         "body": body,
         "request_id": _text(letter.request_id, 64),
         "received_at": letter.received_at if letter.received_at.tzinfo else None,
+        "headers": {
+            _text(k, 64) or "-": _text(v, 1024) or "" for k, v in list(letter.headers.items())[:32]
+        },
     }
 
 
@@ -121,6 +156,7 @@ class DeadLetterRecorder:
         self._poll_timeout_ms = poll_timeout_ms
         self._retry_seconds = retry_seconds
         self._consumer: Any = None
+        self._lag = LagTracker(group_id)
 
     def poll_once(self) -> int:
         """Poll one batch, store it, then commit its offsets; return how many letters were new."""
@@ -132,9 +168,11 @@ class DeadLetterRecorder:
                 max_poll_records=self._max_batch,
             )
         batches = self._consumer.poll(timeout_ms=self._poll_timeout_ms)
+        self._lag.update(self._consumer)
         records = [r for part in batches.values() for r in part]
         if not records:
             return 0
+        started = time.perf_counter()
         try:
             with self._sessions() as session, session.begin():
                 new = store_dead_letters(session=session, records=records)
@@ -142,10 +180,16 @@ class DeadLetterRecorder:
             # The database is unreachable and nothing was committed: rewind and back off.
             for tp, part in batches.items():
                 self._consumer.seek(TopicPartition(tp.topic, tp.partition), part[0].offset)
+            BATCH_FAILURES.labels(self._group_id, "database").inc()
             log.warning("dead letters not stored; retrying", exc_info=True)
             time.sleep(self._retry_seconds)
             return 0
         self._consumer.commit()
+        self._lag.processed(records)
+        self._lag.update(self._consumer)
+        BATCH_RECORDS.labels(self._group_id).observe(len(records))
+        BATCH_DURATION.labels(self._group_id).observe(time.perf_counter() - started)
+        DEAD_LETTERS_RECORDED.inc(new)
         if new:
             log.info("dead letters recorded", extra={"count": new})
         return new

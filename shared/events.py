@@ -39,9 +39,7 @@ def event_id_for(*, source_id: str, provider_message_id: str) -> uuid.UUID:
     return uuid.uuid5(_EVENT_NAMESPACE, f"{source_id}\x1f{provider_message_id}")
 
 
-_VALID_PAIRS = frozenset(
-    (m, s) for m, (lo, hi) in SCALES.items() for s in range(lo, hi + 1)
-)
+_VALID_PAIRS = frozenset((m, s) for m, (lo, hi) in SCALES.items() for s in range(lo, hi + 1))
 
 
 def metric_score_problem(metric: Metric | None, score: int | None) -> str | None:
@@ -113,6 +111,11 @@ class DeadLetter(BaseModel):
     content_type: str | None = None
     body_base64: str = Field(description="The raw request body, base64 so no byte is lost")
     request_id: str | None = None
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="The request headers parsers read (never credentials), so a replay parses "
+        "exactly what arrived",
+    )
 
     def to_bytes(self) -> bytes:
         """Serialise for the broker."""

@@ -45,6 +45,12 @@ class SourceDirectory:
         self._cache[source_id] = (now, found)
         return found
 
+    async def fresh(self, source_id: str) -> ActiveSource | None:
+        """The enabled source read now, past the cache: a replay must see a config just fixed."""
+        found = await asyncio.to_thread(self._load, source_id)
+        self._cache[source_id] = (time.monotonic(), found)
+        return found
+
     def _load(self, source_id: str) -> ActiveSource | None:
         with self._factory() as session:
             row = session.scalar(

@@ -121,3 +121,26 @@ def test_nul_characters_never_block_the_topic(sessions: sessionmaker[Session]) -
         row = s.scalars(select(DeadLetterRecord)).one()
     assert (row.source_id, row.reason, row.body) == ("srcx", "badreason", b"\x00raw")
     assert row.errors == [{"loc": "body", "msg": {"k": "v"}}]
+
+
+def test_replay_without_the_internal_secret_says_which_setting_to_set(
+    common: CommonSettings, sessions: sessionmaker[Session], api: TestClient, auth: Auth
+) -> None:
+    from types import SimpleNamespace
+
+    from shared.dead_letters import store_dead_letters
+
+    record = SimpleNamespace(topic="t", partition=0, offset=1, value=_letter(1), headers=[])
+    with sessions() as s, s.begin():
+        store_dead_letters(session=s, records=[record])
+    with sessions() as s:
+        letter_id = s.scalars(select(DeadLetterRecord.id)).one()
+    url = f"/v1/dead-letters/{letter_id}/replay"
+    assert api.post(url, headers=auth("read", "write")).status_code == 403
+    answer = api.post(url, headers=auth("admin"))
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "VOC_INTERNAL_SECRET" in answer.json()["detail"]
+    with sessions() as s:
+        row = s.get(DeadLetterRecord, letter_id)
+        assert row is not None and row.replay_attempted_at is None  # nothing was attempted

@@ -247,3 +247,55 @@ def enable_source(
 ) -> dict[str, Any]:
     """Accept the source's webhooks again."""
     return _out(_set_disabled(session, source_id, False), settings)
+
+
+class SourceUpdate(BaseModel):
+    """What can change on a source without a new webhook URL: its name and provider config."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    config: dict[str, Any] | None = Field(
+        default=None,
+        description="The whole provider config (e.g. a survey's question map), replacing the old",
+    )
+
+
+class SourceWithConfig(SourceOut):
+    """A source with its provider config."""
+
+    config: dict[str, Any]
+
+
+@router.patch(
+    "/{source_id}",
+    response_model=SourceWithConfig,
+    summary="Change a source's name or config",
+    responses=problem_responses(404),
+)
+def update_source(
+    source_id: SourceId,
+    body: SourceUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: WriteKey,
+) -> dict[str, Any]:
+    """Fix a source, typically its question map, so its dead letters can then be replayed.
+
+    Ingest caches sources for `INGEST_SOURCE_CACHE_SECONDS`; a replay reads the source afresh.
+    """
+    row = _found(session, source_id)
+    if body.config is not None:
+        try:
+            row.config = PROVIDERS[row.provider].validate_config(body.config)
+        except ValidationError as exc:
+            raise ProblemError(
+                422,
+                "Invalid source config",
+                f"config does not fit provider {row.provider!r}",
+                errors=field_errors(exc.errors(include_input=False), prefix="body.config"),
+            ) from None
+    if body.name is not None:
+        row.name = body.name
+    session.flush()
+    return {**_out(row, settings), "config": row.config}

@@ -2,7 +2,9 @@
 
 Chatwoot signs webhooks with X-Chatwoot-Signature = "sha256=" + hex(HMAC-SHA256(webhook
 secret, timestamp + "." + raw body)), the timestamp being X-Chatwoot-Timestamp (Unix seconds),
-which must be recent. A CSAT answer arrives as `message_updated` for the survey message
+which must be recent (Chatwoot's webhook `secret` field in its API reference: "the signature
+is `sha256=` followed by the HMAC-SHA256 of `{timestamp}.{raw_request_body}`", checked
+2026-11). A CSAT answer arrives as `message_updated` for the survey message
 (content_type `input_csat`) with content_attributes.submitted_values.csat_survey_response
 {rating 1-5, feedback_message}; the feedback usually follows the rating, so both are one
 response keyed by the survey message, the later delivery replacing the earlier.

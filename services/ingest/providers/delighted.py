@@ -1,6 +1,9 @@
 """Delighted survey_response events.
 
-X-Delighted-Webhook-Signature is "sha256=" + hex(HMAC-SHA256(API key, raw body)). The score
+X-Delighted-Webhook-Signature is "sha256=" + hex(HMAC-SHA256(API key, raw body)): an HMAC
+SHA-256 digest keyed by the project's private API key over the request body (Delighted's
+webhook docs, https://app.delighted.com/docs/api/webhooks; the "sha256=" hex form is how
+Delighted's clients read it, checked 2026-11). The score
 arrives in `survey_response.created`, the comment usually in a later
 `survey_response.updated`: both carry the response id (the idempotency key) and updated_at
 (the revision), so the update replaces the score-only version instead of counting twice.
