@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     Identity,
@@ -90,6 +91,10 @@ class Feedback(Base):
     # Why an event is stored but kept out of the scores (e.g. stamped far in the future).
     excluded_reason: Mapped[str | None] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # What the comment says (shared.text), NULL when there is no comment or analysis is off.
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    sentiment_label: Mapped[str | None] = mapped_column(String(8))
+    themes: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
     revision: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
     kafka_partition: Mapped[int] = mapped_column(Integer, nullable=False)
     kafka_offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -97,6 +102,7 @@ class Feedback(Base):
     __table_args__ = (
         Index("ix_feedback_occurred_at_event_id", "occurred_at", "event_id"),
         Index("ix_feedback_source_id_occurred_at", "source_id", "occurred_at"),
+        Index("ix_feedback_themes", "themes", postgresql_using="gin"),
     )
 
 
@@ -116,23 +122,41 @@ class _Tallies:
     high: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
-class MetricBucket(_Tallies, Base):
-    """Tallies of one metric for one 15-minute slice of event time and one combination of dimensions.
+class _MetricSlice(_Tallies):
+    """The key of a metric's tallies: a slice of event time and one combination of dimensions.
 
-    Sums make any window a cheap SUM over rows whose number depends on the window, not on
-    how many responses are stored, and a late event just adds to the slice it belongs to.
     Dimensions are NOT NULL ('' for absent) so the primary key can cover them; the key starts
     with (metric, bucket_start), which is also the index every window query uses.
     """
 
-    __tablename__ = "metric_bucket"
-
-    metric: Mapped[str] = mapped_column(String(8), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(16), primary_key=True)
     bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     touchpoint: Mapped[str] = mapped_column(String(128), primary_key=True)
     language: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class MetricBucket(_MetricSlice, Base):
+    """Tallies of one metric for one 15-minute slice of event time and one combination of dimensions.
+
+    Sums make any window a cheap SUM over rows whose number depends on the window, not on
+    how many responses are stored, and a late event just adds to the slice it belongs to.
+    """
+
+    __tablename__ = "metric_bucket"
+
+
+class MetricRollupHour(_MetricSlice, Base):
+    """The same tallies per UTC hour: long windows read these where no interval edge cuts an hour."""
+
+    __tablename__ = "metric_rollup_hour"
+
+
+class MetricRollupDay(_MetricSlice, Base):
+    """The same tallies per UTC day, for the whole days inside a window or a UTC series."""
+
+    __tablename__ = "metric_rollup_day"
 
 
 class MetricTagBucket(_Tallies, Base):
@@ -144,7 +168,7 @@ class MetricTagBucket(_Tallies, Base):
 
     __tablename__ = "metric_tag_bucket"
 
-    metric: Mapped[str] = mapped_column(String(8), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(16), primary_key=True)
     tag_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     tag_value: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -152,6 +176,40 @@ class MetricTagBucket(_Tallies, Base):
     source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     touchpoint: Mapped[str] = mapped_column(String(128), primary_key=True)
     language: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class ThemeBucket(_Tallies, Base):
+    """Tallies per theme mentioned: 'sentiment' rows for theme counts and trends, and the
+    response's own metric (nps, csat, ces) for key drivers; same slices as metric_bucket."""
+
+    __tablename__ = "theme_bucket"
+
+    metric: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(128), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class ThemeDefinition(Base):
+    """One CX theme of the taxonomy scoring matches comments against, editable over the API.
+
+    `keywords` maps a language code to words and phrases ("hard to use", "deliver*").
+    """
+
+    __tablename__ = "theme"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_ar: Mapped[str | None] = mapped_column(String(200))
+    keywords: Mapped[dict[str, list[str]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
 
 
 class ApiKey(Base):
@@ -209,6 +267,15 @@ class DeadLetterRecord(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = _now()
+    # The delivery headers a parser reads (never credentials), so a replay parses the same.
+    headers: Mapped[dict[str, str]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    # The last replay: when it was tried, and its events or, if it failed, its problem document.
+    replay_attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replay_event_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    replay_error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     __table_args__ = (
         UniqueConstraint("kafka_topic", "kafka_partition", "kafka_offset"),

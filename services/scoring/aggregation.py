@@ -2,18 +2,29 @@
 
 Classifying and summing in PostgreSQL keeps per-event Python work out of the hot path:
 the worker only copies rows in, and one statement stores them and updates every bucket.
+
+A counted row is (metric, score, label, at, channel, source_id, touchpoint, language, tags,
+themes, sign). A scored response gives a row of its metric; an analysed comment gives a
+row of metric 'sentiment' whose score is the sentiment score and whose band comes from
+its label (low/mid/high = negative/neutral/positive). Rows with themes also add to
+`theme_bucket`, once per theme.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
-from shared.metric_math import METRICS, Band, band_scores
+from shared.metric_math import METRICS, SENTIMENT, SENTIMENT_BANDS, Band, band_scores
 from shared.models import BUCKET_MINUTES
 
 BUCKET = timedelta(minutes=BUCKET_MINUTES)
 _ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 SLOT_SQL = f"date_bin('{BUCKET_MINUTES} minutes', {{at}}, timestamptz '2000-01-01 00:00:00+00')"
+Target = Literal["metric", "hour", "day", "tag", "theme"]
+TARGETS: tuple[Target, ...] = ("metric", "hour", "day", "tag", "theme")
+ROLLUPS = {"hour": "metric_rollup_hour", "day": "metric_rollup_day"}
+"""The metric buckets again per UTC hour and day, so long windows sum fewer rows."""
 
 
 def bucket_floor(at: datetime) -> datetime:
@@ -27,11 +38,12 @@ def _band_condition(which: Band) -> str:
         for m in METRICS
         if (scores := band_scores(m, which))
     ]
-    return " OR ".join(parts) or "false"
+    parts.append(f"(metric = '{SENTIMENT}' AND label = '{SENTIMENT_BANDS[which]}')")
+    return " OR ".join(parts)
 
 
 def tally_columns(sign: str = "1") -> str:
-    """SELECT-list sums of count, score, score squared and bands over rows (metric, score)."""
+    """SELECT-list sums of count, score, score squared and bands over counted rows."""
     return ", ".join(
         [
             f"sum({sign})",
@@ -49,20 +61,53 @@ DIMENSIONS = ("channel", "source_id", "touchpoint", "language")
 TALLY_COLUMNS = ("count", "score_sum", "score_sq_sum", "low", "mid", "high")
 
 
-def upsert_buckets_sql(rows: str, *, tag_buckets: bool) -> str:
-    """INSERT ... SELECT that adds rows (metric, score, at, dimensions, tags, sign) to buckets.
+def counted_rows_sql(relation: str, *, prefix: str = "", sign: int = 1, where: str = "true") -> str:
+    """Counted rows (see the module docstring) of a relation holding feedback columns.
+
+    `prefix` names the columns (`n_` / `o_` for the new and old sides of a revision);
+    a response counts when it is scored and not excluded, a comment when it was analysed.
+    """
+    p = prefix
+    dims = (
+        f"{p}occurred_at, {p}channel, {p}source_id, coalesce({p}touchpoint, ''), "
+        f"coalesce({p}language, ''), {p}tags, {p}themes, {sign}"
+    )
+    kept = f"{p}excluded_reason IS NULL AND ({where})"
+    return f"""
+        SELECT {p}metric::text AS metric, {p}score::float8 AS score, NULL::text AS label,
+               {p}occurred_at AS at, {p}channel AS channel, {p}source_id AS source_id,
+               coalesce({p}touchpoint, '') AS touchpoint, coalesce({p}language, '') AS language,
+               {p}tags AS tags, {p}themes AS themes, {sign} AS sign
+        FROM {relation} WHERE {p}metric IS NOT NULL AND {p}score IS NOT NULL AND {kept}
+        UNION ALL
+        SELECT '{SENTIMENT}', {p}sentiment_score, {p}sentiment_label::text, {dims}
+        FROM {relation} WHERE {p}sentiment_score IS NOT NULL AND {kept}"""  # noqa: S608 (built from constants, never from input)
+
+
+def upsert_buckets_sql(rows: str, *, target: Target) -> str:
+    """INSERT ... SELECT that adds counted rows to one bucket table.
 
     Groups are inserted in key order so that concurrent workers lock bucket rows in the
     same order and cannot deadlock.
     """
     add = ", ".join(f"{c} = b.{c} + excluded.{c}" for c in TALLY_COLUMNS)
-    if tag_buckets:
-        table, key = "metric_tag_bucket", "metric, t.key, {slot}, t.value, " + ", ".join(DIMENSIONS)
-        source = f"{rows} AS r CROSS JOIN LATERAL jsonb_each_text(r.tags) AS t"
+    dims = ", ".join(DIMENSIONS)
+    if target == "tag":
+        table, key = "metric_tag_bucket", f"metric, t.key, {{slot}}, t.value, {dims}"
+        source = f"({rows}) AS r CROSS JOIN LATERAL jsonb_each_text(r.tags) AS t"
         width = 8
+    elif target == "theme":
+        table, key = "theme_bucket", f"metric, {{slot}}, th.theme, {dims}"
+        source = f"({rows}) AS r CROSS JOIN LATERAL unnest(r.themes) AS th(theme)"
+        width = 7
+    elif target in ROLLUPS:
+        table = ROLLUPS[target]
+        key = f"metric, date_trunc('{target}', at, 'UTC'), {dims}"
+        source = f"({rows}) AS r"
+        width = 6
     else:
-        table, key = "metric_bucket", "metric, {slot}, " + ", ".join(DIMENSIONS)
-        source = f"{rows} AS r"
+        table, key = "metric_bucket", f"metric, {{slot}}, {dims}"
+        source = f"({rows}) AS r"
         width = 6
     key = key.format(slot=SLOT_SQL.format(at="at"))
     groups = ", ".join(str(i) for i in range(1, width + 1))

@@ -13,14 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.scoring.aggregation import upsert_buckets_sql
+from services.scoring.aggregation import TARGETS, counted_rows_sql, upsert_buckets_sql
 
-_ALL_COUNTED = """
-    (SELECT metric, score, occurred_at AS at, channel, source_id,
-            coalesce(touchpoint, '') AS touchpoint, coalesce(language, '') AS language,
-            tags, 1 AS sign
-     FROM feedback
-     WHERE metric IS NOT NULL AND score IS NOT NULL AND excluded_reason IS NULL)"""
+_ALL_COUNTED = counted_rows_sql("feedback")
+_TABLES = "metric_bucket, metric_rollup_hour, metric_rollup_day, metric_tag_bucket, theme_bucket"
 
 
 @dataclass(frozen=True)
@@ -29,13 +25,25 @@ class RebuildResult:
 
     buckets: int
     tag_buckets: int
+    theme_buckets: int
 
 
 def rebuild_aggregates(*, session: Session) -> RebuildResult:
-    """Replace both bucket tables with sums recomputed from feedback, in the caller's transaction."""
-    session.execute(text("LOCK TABLE metric_bucket, metric_tag_bucket IN EXCLUSIVE MODE"))
-    session.execute(text("DELETE FROM metric_bucket"))
-    session.execute(text("DELETE FROM metric_tag_bucket"))
-    buckets = session.execute(text(upsert_buckets_sql(_ALL_COUNTED, tag_buckets=False)))
-    tag_buckets = session.execute(text(upsert_buckets_sql(_ALL_COUNTED, tag_buckets=True)))
-    return RebuildResult(buckets=buckets.rowcount, tag_buckets=tag_buckets.rowcount)  # type: ignore[attr-defined]
+    """Replace the bucket tables with sums recomputed from feedback, in the caller's transaction.
+
+    Comments are not analysed again: the stored language, sentiment and themes are summed,
+    so the rebuild gives what the stream gave even after the taxonomy changed.
+    """
+    session.execute(text(f"LOCK TABLE {_TABLES} IN EXCLUSIVE MODE"))
+    for table in _TABLES.split(", "):
+        session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (constant table names)
+    written = [
+        session.execute(text(upsert_buckets_sql(_ALL_COUNTED, target=target))).rowcount  # type: ignore[attr-defined]
+        for target in TARGETS
+    ]
+    by_target = dict(zip(TARGETS, written, strict=True))
+    return RebuildResult(
+        buckets=by_target["metric"],
+        tag_buckets=by_target["tag"],
+        theme_buckets=by_target["theme"],
+    )

@@ -6,6 +6,10 @@ The feedback primary key is the event id, so a redelivered record changes nothin
 is what makes re-processing after a crash or a rebalance harmless. PostgreSQL 18's
 `RETURNING old.*` gives the replaced values in the same statement, so a revision can be
 taken out of the buckets exactly even when two workers race on it.
+
+Comments are analysed in Python before the copy (language, sentiment, themes travel as
+extra staging columns); the same statement then stores them and moves the sentiment and
+theme tallies by the same old-minus, new-plus difference as the scores.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.scoring.aggregation import upsert_buckets_sql
+from services.scoring.aggregation import TARGETS, counted_rows_sql, upsert_buckets_sql
+from services.scoring.analysis import BatchAnalyser, staging_fields
 from shared.events import FeedbackEvent
 
 
@@ -60,6 +65,9 @@ COLUMNS = (
     "kafka_partition",
     "kafka_offset",
     "revision",
+    "sentiment_score",
+    "sentiment_label",
+    "themes",
 )
 _REPLACEABLE = [
     c
@@ -76,21 +84,27 @@ _CHANGED = (
     "language",
     "tags",
     "excluded_reason",
+    "sentiment_score",
+    "sentiment_label",
+    "themes",
 )
 
 # Events arrive as their JSON documents; PostgreSQL takes the fields apart (jsonb_populate_record
 # against the feedback row type), which costs far less than building rows in Python.
 _STAGING = """
     CREATE TEMP TABLE IF NOT EXISTS feedback_incoming
-    (doc jsonb NOT NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL)
+    (doc jsonb NOT NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,
+     a_language text, a_sentiment_score float8, a_sentiment_label text, a_themes text[])
     ON COMMIT DELETE ROWS"""
 # CSV framing with control characters that JSON never carries raw, so no byte needs escaping.
 _COPY = (
-    "COPY feedback_incoming (doc, kafka_partition, kafka_offset) FROM STDIN "
+    "COPY feedback_incoming (doc, kafka_partition, kafka_offset, a_language, a_sentiment_score, "
+    "a_sentiment_label, a_themes) FROM STDIN "
     "(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
 )
 _INCOMING = """
-    SELECT DISTINCT ON (e.event_id) e.*, i.kafka_partition AS partition_, i.kafka_offset AS offset_
+    SELECT DISTINCT ON (e.event_id) e.*, i.kafka_partition AS partition_, i.kafka_offset AS offset_,
+           i.a_language, i.a_sentiment_score, i.a_sentiment_label, i.a_themes
     FROM feedback_incoming AS i, jsonb_populate_record(NULL::feedback, i.doc) AS e
     ORDER BY e.event_id, e.revision DESC, i.kafka_offset"""
 _SELECT_NEW = ", ".join(
@@ -101,20 +115,17 @@ _SELECT_NEW = ", ".join(
                         round(extract(epoch FROM :tolerance) / 3600, 1)) END""",
         "kafka_partition": "partition_",
         "kafka_offset": "offset_",
+        # The provider's language when it gave one, else the one detected in the comment.
+        "language": "coalesce(language, a_language)",
+        "sentiment_score": "a_sentiment_score",
+        "sentiment_label": "a_sentiment_label",
+        "themes": "a_themes",
     }.get(c, c)
     for c in COLUMNS
 )
 
-_COUNTED = "{p}metric IS NOT NULL AND {p}score IS NOT NULL AND {p}excluded_reason IS NULL"
-_DELTA_ROWS = f"""
-    (SELECT n_metric AS metric, n_score AS score, n_occurred_at AS at, n_channel AS channel,
-            n_source_id AS source_id, coalesce(n_touchpoint, '') AS touchpoint,
-            coalesce(n_language, '') AS language, n_tags AS tags, 1 AS sign
-     FROM up WHERE {_COUNTED.format(p="n_")}
-     UNION ALL
-     SELECT o_metric, o_score, o_occurred_at, o_channel, o_source_id, coalesce(o_touchpoint, ''),
-            coalesce(o_language, ''), o_tags, -1
-     FROM up WHERE NOT inserted AND {_COUNTED.format(p="o_")})"""  # noqa: S608 (built from constants, never from input)
+_DELTA_ROWS = f"""({counted_rows_sql("up", prefix="n_")}
+    UNION ALL {counted_rows_sql("up", prefix="o_", sign=-1, where="NOT inserted")})"""
 
 _STORE = f"""
     WITH up AS (
@@ -127,8 +138,7 @@ _STORE = f"""
                   {", ".join(f"new.{c} AS n_{c}" for c in _CHANGED)},
                   {", ".join(f"old.{c} AS o_{c}" for c in _CHANGED)}
     ),
-    buckets AS ({upsert_buckets_sql(_DELTA_ROWS, tag_buckets=False)}),
-    tag_buckets AS ({upsert_buckets_sql(_DELTA_ROWS, tag_buckets=True)})
+    {",".join(f"{t}_buckets AS ({upsert_buckets_sql(_DELTA_ROWS, target=t)})" for t in TARGETS)}
     SELECT count(*) FILTER (WHERE inserted),
            count(*) FILTER (WHERE NOT inserted),
            count(*) FILTER (WHERE n_excluded_reason IS NOT NULL)
@@ -136,18 +146,32 @@ _STORE = f"""
 
 
 def store_batch(
-    *, session: Session, batch: Sequence[Positioned], future_tolerance: timedelta
+    *,
+    session: Session,
+    batch: Sequence[Positioned],
+    future_tolerance: timedelta,
+    analyser: BatchAnalyser | None = None,
 ) -> StoreResult:
-    """Store what is new or revised in the batch and move the buckets by exactly that."""
+    """Store what is new or revised in the batch and move the buckets by exactly that.
+
+    Without an analyser comments are stored unanalysed (no sentiment, themes or detected
+    language), which is what `SCORING_TEXT_ANALYSIS=false` asks for.
+    """
     if not batch:
         return StoreResult(stored=0, revised=0, duplicates=0, excluded=0)
+    if analyser is not None:
+        analyser.refresh(session)
+        tails = [staging_fields(analyser.analyse(item.event)) for item in batch]
+    else:
+        tails = [staging_fields(None)] * len(batch)
     session.execute(text(_STAGING))
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(_COPY) as copy:
         copy.write(
             b"".join(
-                b"%s\x02%d\x02%d\n" % (item.event.to_bytes(), item.partition, item.offset)
-                for item in batch
+                b"%s\x02%d\x02%d\x02%s\n"
+                % (item.event.to_bytes(), item.partition, item.offset, tail)
+                for item, tail in zip(batch, tails, strict=True)
             )
         )
     stored, revised, excluded = session.execute(text(_STORE), {"tolerance": future_tolerance}).one()

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.run import wait_until_consumed
 from shared.settings import CommonSettings
 from tests.support.stack import Service, service_env, wait_for
-from tests.support.stream import expected_buckets, generate, produce, stored_buckets
+from tests.support.stream import (
+    expected_buckets,
+    generate,
+    produce,
+    rollup_mismatches,
+    stored_buckets,
+)
 
 
 def worker(name: str, env: dict[str, str], log_dir: Path) -> Service:
@@ -61,6 +67,7 @@ def test_sigkilled_worker_counts_every_event_exactly_once(
     want_plain, want_tagged = expected_buckets(stream)
     assert plain == want_plain
     assert tagged == want_tagged
+    assert rollup_mismatches(sessions) == []
     assert sum(t.count for t in plain.values()) == 50_000
 
 

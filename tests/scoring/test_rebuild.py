@@ -16,7 +16,7 @@ from services.scoring.rebuild import rebuild_aggregates
 from services.scoring.store import Positioned, store_batch
 from shared.db import transaction
 from shared.settings import CommonSettings
-from tests.support.stream import expected_buckets, generate, stored_buckets
+from tests.support.stream import expected_buckets, generate, rollup_mismatches, stored_buckets
 
 
 def store_in_batches(sessions: sessionmaker[Session], stream: list, size: int = 500) -> None:
@@ -53,6 +53,7 @@ def test_rebuild_restores_damaged_buckets_while_scoring_runs(
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("rebuilt ")
     assert stored_buckets(sessions) == expected_buckets(stream)
+    assert rollup_mismatches(sessions) == []
 
 
 def test_rebuild_of_an_undamaged_database_changes_nothing(sessions: sessionmaker[Session]) -> None:
@@ -61,3 +62,4 @@ def test_rebuild_of_an_undamaged_database_changes_nothing(sessions: sessionmaker
     with transaction(sessions) as s:
         rebuild_aggregates(session=s)
     assert stored_buckets(sessions) == streamed
+    assert rollup_mismatches(sessions) == []

@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from kafka import TopicPartition
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.scoring.aggregation import bucket_floor
 from shared.events import FeedbackEvent, event_id_for
 from shared.kafka import EventProducer
-from shared.metric_math import SCALES, Metric, Tally, tally_of
+from shared.metric_math import METRICS, SCALES, Metric, Tally, tally_of
 from shared.models import MetricBucket, MetricTagBucket
 
 BucketKey = tuple[str, datetime, str, str, str, str]
@@ -96,7 +96,7 @@ def stored_buckets(sessions: sessionmaker[Session]) -> tuple[dict[BucketKey, Tal
         plain = {
             (r.metric, r.bucket_start, r.channel, r.source_id, r.touchpoint, r.language): tally(r)
             for r in s.scalars(select(MetricBucket))
-            if r.count
+            if r.count and r.metric in METRICS  # comment sentiment is checked elsewhere
         }
         tagged = {
             (
@@ -110,7 +110,7 @@ def stored_buckets(sessions: sessionmaker[Session]) -> tuple[dict[BucketKey, Tal
                 r.tag_value,
             ): tally(r)
             for r in s.scalars(select(MetricTagBucket))
-            if r.count
+            if r.count and r.metric in METRICS
         }
     return plain, tagged
 
@@ -132,3 +132,29 @@ def produce(
     finally:
         producer.close()
     return last
+
+
+def rollup_mismatches(sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
+    """Rows where the hour or day rollup differs from its quarter-hour buckets summed up.
+
+    Sums are rounded: comment sentiment scores are floats, added in a different order.
+    """
+    dims = "metric, channel, source_id, touchpoint, language"
+    sums = (
+        "sum(count), round(sum(score_sum)::numeric, 6), round(sum(score_sq_sum)::numeric, 6), "
+        "sum(low), sum(mid), sum(high)"
+    )
+    wrong: list[tuple[object, ...]] = []
+    with sessions() as s:
+        for unit, table in (("hour", "metric_rollup_hour"), ("day", "metric_rollup_day")):
+            derived = (
+                f"SELECT {dims}, date_trunc('{unit}', bucket_start, 'UTC') AS at, {sums} "  # noqa: S608
+                f"FROM metric_bucket GROUP BY {dims}, at HAVING sum(count) <> 0"
+            )
+            stored = (
+                f"SELECT {dims}, bucket_start AS at, {sums} FROM {table} "  # noqa: S608
+                f"GROUP BY {dims}, at HAVING sum(count) <> 0"
+            )
+            for a, b in ((derived, stored), (stored, derived)):
+                wrong += [tuple(r) for r in s.execute(text(f"({a}) EXCEPT ({b})"))]
+    return wrong
