@@ -7,12 +7,15 @@ baseline measured in the same run (ingest against a no-op FastAPI endpoint) or a
 from __future__ import annotations
 
 import multiprocessing
+import os
+import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from services.run import wait_until_consumed
 from services.scoring.config import ScoringSettings
 from services.scoring.rebuild import rebuild_aggregates
 from services.scoring.worker import ScoringWorker
+from services.seed import COMMENTS
 from shared.api_keys import create_api_key
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
@@ -32,6 +36,8 @@ from shared.migrate import upgrade
 from shared.models import Source
 from shared.providers import mint_standard_webhooks_secret
 from shared.settings import CommonSettings
+from tests import bench_api
+from tests.bench_freshness import Freshness, measure_freshness
 from tests.support.stack import Service, http_service, service_env
 from tests.support.stream import generate, produce
 from tests.support.webhooks import signed
@@ -40,16 +46,25 @@ NOOP_APP = "tests.bench_noop:app"
 CLIENTS = 8
 WARMUP_SECONDS = 6.0  # spawned client processes import before the clock starts
 SECONDS = 8.0
+FRESHNESS_RATE = 500  # webhooks a second of background load while freshness is probed
+REPORT_PATH = Path("docs/BENCHMARKS.md")
 
 
-def _client_loop(args: tuple[str, dict[str, str], float, float]) -> tuple[list[float], int]:
-    """One load-generating process: a keep-alive client sending requests of `kind` in [start, end)."""
-    kind, target, start, deadline = args
+def _client_loop(
+    args: tuple[str, dict[str, str], float, float, float],
+) -> tuple[list[float], int]:
+    """One load-generating process: a keep-alive client sending requests of `kind` in [start, end),
+    as fast as it can, or `rate` a second when rate is above zero."""
+    kind, target, start, deadline, rate = args
     latencies: list[float] = []
     failures = 0
+    sent = 0
     with httpx.Client(timeout=30) as client:
         time.sleep(max(0.0, start - time.time()))  # all processes begin together, after start-up
         while time.time() < deadline:
+            if rate > 0:
+                time.sleep(max(0.0, start + sent / rate - time.time()))
+                sent += 1
             method, url, kw = _request(kind, target)
             started = time.perf_counter()
             answer = client.request(method, url, **kw)
@@ -87,7 +102,7 @@ def hammer(kind: str, target: dict[str, str], seconds: float) -> tuple[int, list
     """
     start = time.time() + WARMUP_SECONDS
     with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
-        results = pool.map(_client_loop, [(kind, target, start, start + seconds)] * CLIENTS)
+        results = pool.map(_client_loop, [(kind, target, start, start + seconds, 0.0)] * CLIENTS)
     latencies = [x for lat, _ in results for x in lat]
     return len(latencies), latencies, sum(f for _, f in results)
 
@@ -99,14 +114,81 @@ def pct(values: list[float], q: float) -> float:
     )
 
 
+@dataclass
+class Report:
+    """Everything one run measured, printed and written to docs/BENCHMARKS.md."""
+
+    http: list[tuple[str, str, float, float, float, int]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    api: list[tuple[str, float, float, float, float]] = field(default_factory=list)
+    memory: dict[str, float] = field(default_factory=dict)
+
+    def markdown(self) -> str:
+        """The results as Markdown tables, with the machine they were measured on."""
+        out = [
+            "# Benchmarks",
+            "",
+            f"Measured by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {machine()}.",
+            f"HTTP figures: {CLIENTS} client processes on the same machine, "
+            f"{SECONDS:.0f} s each; the machine is shared, so compare figures of one run.",
+            "",
+            "| measurement | rate | p50 ms | p95 ms | p99 ms | non-2xx |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, rate, p50, p95, p99, failed in self.http:
+            out.append(f"| {name} | {rate} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {failed} |")
+        out += ["", *[f"- {line}" for line in self.lines], ""]
+        if self.api:
+            out += [
+                f"API over {bench_api.EVENTS:,} stored responses spread over a year, one client, "
+                f"{bench_api.REQUESTS} requests each:",
+                "",
+                "| request | p50 ms | p95 ms | p99 ms | p99 target ms |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            for label, p50, p95, p99, target in self.api:
+                out.append(f"| {label} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {target:.0f} |")
+            out.append("")
+        out += ["Peak resident memory (VmHWM) of each service process over the run:", ""]
+        out += [f"- {name}: {mib:,.0f} MiB" for name, mib in self.memory.items()]
+        return "\n".join(out) + "\n"
+
+
+def machine() -> str:
+    """CPU model, cores, memory and Python: what the figures depend on."""
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kib = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return (
+        f"{model}, {os.cpu_count()} cores, {mem_kib / 1024**2:.0f} GiB RAM, "
+        f"Python {sys.version.split()[0]}, embedded PostgreSQL 18 and Tansu"
+    )
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident set so far, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main() -> None:
-    """Start the embedded stack, run every measurement, print the table."""
+    """Start the embedded stack, run every measurement, print the table and write the report."""
     work = Path(tempfile.mkdtemp(prefix="voc-bench-"))
     pg = EmbeddedPostgres(work / "pg")
     url = pg.start()
     broker = EmbeddedBroker(port=free_port(), log_path=work / "broker.log")
     bootstrap = broker.start()
     services: list[Service] = []
+    report = Report()
     try:
         upgrade(url)
         ensure_topics(bootstrap, ["voc.feedback.v1", "voc.feedback.dlq.v1"], partitions=6)
@@ -145,68 +227,86 @@ def main() -> None:
         services.append(noop)
         noop.start_wait()
 
-        rows = []
         n, lat, fail = hammer("noop", {"url": noop.url}, SECONDS)
         noop_rate = n / SECONDS
-        rows.append(
-            (
-                "no-op FastAPI POST",
-                f"{noop_rate:,.0f} req/s",
-                pct(lat, 50),
-                pct(lat, 95),
-                pct(lat, 99),
-                fail,
-            )
-        )
-
+        report.http.append(("no-op FastAPI POST", f"{noop_rate:,.0f} req/s", *_pcts(lat), fail))
         n, lat, fail = hammer("webhook", {"url": ingest.url, "secret": secret}, SECONDS)
         ingest_rate = n / SECONDS
-        rows.append(
-            (
-                "signed webhook, 202 after acks=all",
-                f"{ingest_rate:,.0f} req/s",
-                pct(lat, 50),
-                pct(lat, 95),
-                pct(lat, 99),
-                fail,
-            )
+        report.http.append(
+            ("signed webhook, 202 after acks=all", f"{ingest_rate:,.0f} req/s", *_pcts(lat), fail)
+        )
+        report.lines.append(
+            f"ingest / no-op ratio: **{ingest_rate / noop_rate:.2f}** (target at least 0.5)"
         )
 
-        scoring_rate, scored = _scoring_rate(common)
+        analysed = _scoring_rate(common, "voc.bench.analysed", text_analysis=True)
+        plain = _scoring_rate(common, "voc.bench.plain", text_analysis=False)
+        report.lines.append(
+            f"scoring worker: {analysed[0]:,.0f} events/s with comment analysis, "
+            f"{plain[0]:,.0f} events/s without ({analysed[1]:,} records each, 2% duplicates, "
+            "a third with comments; first record fetched to last offset committed)"
+        )
+        report.lines.append(
+            f"comment analysis adds **{(plain[0] / analysed[0] - 1) * 100:.0f}%** to the "
+            "scoring worker's per-event cost (target at most 25%)"
+        )
+
+        scoring = Service("scoring", env, work / "scoring.log")
+        services.append(scoring)
+        scoring.start()
+        fresh = _freshness_under_load(ingest.url, api.url, secret, key)
+        report.lines.append(
+            f"freshness (202 answered to visible in the API) at {FRESHNESS_RATE} events/s: "
+            f"p50 {pct(fresh.seconds, 50):.0f} ms, p95 **{pct(fresh.seconds, 95):.0f} ms**, "
+            f"p99 {pct(fresh.seconds, 99):.0f} ms over {len(fresh.seconds)} probes, "
+            f"{fresh.lost} never visible (target p95 under 1000 ms)"
+        )
+
         _seed_history(url, sessions, days=90, per_hour=40)
         n, lat, fail = hammer("metric", {"url": api.url, "key": key}, SECONDS / 2)
-        rows.append(
+        report.http.append(
             (
                 "GET /v1/metrics/nps?window=30d (86k responses in 90 d)",
                 f"{n / (SECONDS / 2):,.0f} req/s",
-                pct(lat, 50),
-                pct(lat, 95),
-                pct(lat, 99),
+                *_pcts(lat),
                 fail,
             )
         )
         engine.dispose()
+        for service in (ingest, scoring, api, noop):
+            assert service.proc is not None
+            report.memory[service.name] = peak_rss_mib(service.proc.pid)
 
-        print(
-            f"\nVoC benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, python {sys.version.split()[0]},"
-            f" {CLIENTS} client processes, {SECONDS:.0f} s per HTTP measurement\n"
-        )
-        print(f"| {'measurement':<58} | {'rate':>14} | p50 ms | p95 ms | p99 ms | non-2xx |")
-        print(f"|{'-' * 60}|{'-' * 16}|--------|--------|--------|---------|")
-        for name, rate, p50, p95, p99, failed in rows:
-            print(
-                f"| {name:<58} | {rate:>14} | {p50:6.1f} | {p95:6.1f} | {p99:6.1f} | {failed:7d} |"
-            )
-        print(f"\ningest / no-op ratio: {ingest_rate / noop_rate:.2f}")
-        print(
-            f"scoring worker: {scoring_rate:,.0f} events/s ({scored:,} records produced up front, "
-            "2% duplicates; first record fetched to last offset committed, batches of 10,000)"
-        )
+        report.api = bench_api.latency_rows(env, work)
     finally:
         for s in services:
             s.stop()
         broker.stop()
         pg.stop()
+    text = report.markdown()
+    print("\n" + text)
+    REPORT_PATH.write_text(text)
+    print(f"written to {REPORT_PATH}")
+
+
+def _pcts(latencies: list[float]) -> tuple[float, float, float]:
+    return pct(latencies, 50), pct(latencies, 95), pct(latencies, 99)
+
+
+def _freshness_under_load(ingest_url: str, api_url: str, secret: str, key: str) -> Freshness:
+    """Probe freshness while CLIENTS processes keep FRESHNESS_RATE webhooks a second coming."""
+    seconds = 20.0
+    start = time.time() + WARMUP_SECONDS
+    target = {"url": ingest_url, "secret": secret}
+    args = [("webhook", target, start, start + seconds, FRESHNESS_RATE / CLIENTS)] * CLIENTS
+    with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
+        load = pool.map_async(_client_loop, args)
+        time.sleep(max(0.0, start - time.time() + 2))  # probe once the load is steady
+        fresh = measure_freshness(
+            ingest_url=ingest_url, api_url=api_url, secret=secret, key=key, seconds=seconds - 4
+        )
+        load.get()
+    return fresh
 
 
 def _start_noop(port: int, env: dict[str, str], work: Path):  # type: ignore[no-untyped-def]
@@ -224,11 +324,22 @@ def _start_noop(port: int, env: dict[str, str], work: Path):  # type: ignore[no-
         )
 
 
-def _scoring_rate(common: CommonSettings, events: int = 100_000) -> tuple[float, int]:
-    """One worker's rate: events produced up front, first record fetched to last offset committed."""
-    stream = generate(events, seed=1, duplicate_share=0.02)
-    marks = produce(common.kafka_bootstrap_servers, common.voc_feedback_topic, stream)
-    settings = ScoringSettings(group_id="bench-scoring", max_batch=10_000)
+def _scoring_rate(
+    common: CommonSettings, topic: str, *, text_analysis: bool, events: int = 60_000
+) -> tuple[float, int]:
+    """One worker's rate on its own topic: events produced up front, then consumed and stored."""
+    ensure_topics(common.kafka_bootstrap_servers, [topic], partitions=6)
+    common = common.model_copy(update={"voc_feedback_topic": topic})
+    rng = random.Random(7)
+    comments = [c for tone in COMMENTS.values() for c in tone]
+    stream = [
+        e.model_copy(update={"text": rng.choice(comments) if rng.random() < 0.35 else None})
+        for e in generate(events, seed=1, duplicate_share=0.02)
+    ]
+    marks = produce(common.kafka_bootstrap_servers, topic, stream)
+    settings = ScoringSettings(
+        group_id=f"bench-{topic}", max_batch=10_000, text_analysis=text_analysis
+    )
     engine = make_engine(common.database_url, pool_size=2)
     dlq = EventProducer(common.kafka_bootstrap_servers)
     worker = ScoringWorker(
