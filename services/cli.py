@@ -16,8 +16,10 @@ from kafka.errors import KafkaError
 
 from shared.api_keys import SCOPES, create_api_key
 from shared.db import make_engine, make_sessionmaker, transaction
+from shared.health import Readiness
 from shared.kafka import EventProducer, ensure_topics
 from shared.logs import configure_logging
+from shared.ops_server import OpsServer
 from shared.settings import CommonSettings, S, load, load_pair
 
 log = logging.getLogger("voc")
@@ -38,7 +40,7 @@ def _wait_for_topics(common: CommonSettings, timeout_s: float = 60.0) -> None:
         try:
             ensure_topics(
                 common.kafka_bootstrap_servers,
-                [common.voc_feedback_topic, common.voc_dlq_topic],
+                [common.voc_feedback_topic, common.voc_dlq_topic, common.voc_alerts_topic],
                 partitions=common.voc_topic_partitions,
             )
             return
@@ -54,19 +56,22 @@ def cmd_ingest(_: argparse.Namespace) -> None:
     """Serve the webhook receiver."""
     from services.ingest.app import create_app
     from services.ingest.config import IngestSettings
+    from shared.redrive import InternalSettings
 
     common, settings = _settings("ingest", IngestSettings)
+    internal = load(InternalSettings)
     _wait_for_topics(common)
-    _serve(create_app(common, settings), settings.host, settings.port)
+    _serve(create_app(common, settings, internal), settings.host, settings.port)
 
 
 def cmd_api(_: argparse.Namespace) -> None:
     """Serve the REST API."""
     from services.api.app import create_app
     from services.api.config import ApiSettings
+    from shared.redrive import InternalSettings
 
     common, settings = _settings("api", ApiSettings)
-    _serve(create_app(common, settings), settings.host, settings.port)
+    _serve(create_app(common, settings, load(InternalSettings)), settings.host, settings.port)
 
 
 def _serve(app: FastAPI, host: str, port: int) -> None:
@@ -78,8 +83,17 @@ def _serve(app: FastAPI, host: str, port: int) -> None:
     )
 
 
+def _ops_server(host: str, port: int, readiness: Readiness) -> OpsServer:
+    """Start /metrics, /healthz and /readyz for a process with no web app; one line if it cannot."""
+    try:
+        return OpsServer(host=host, port=port, readiness=readiness).start()
+    except OSError as exc:
+        raise SystemExit(f"cannot serve metrics and health on {host}:{port}: {exc}") from None
+
+
 def cmd_scoring(_: argparse.Namespace) -> None:
     """Run one scoring worker (and the dead-letter recorder) until SIGTERM or SIGINT."""
+    from services.scoring.alerts.runner import AlertEngine
     from services.scoring.config import ScoringSettings
     from services.scoring.worker import ScoringWorker
 
@@ -87,9 +101,23 @@ def cmd_scoring(_: argparse.Namespace) -> None:
     _wait_for_topics(common)
     engine = make_engine(common.database_url, pool_size=2)
     producer = EventProducer(common.kafka_bootstrap_servers, client_id="voc-scoring")
-    worker = ScoringWorker(
-        common=common, settings=settings, sessions=make_sessionmaker(engine), dead_letters=producer
+    sessions = make_sessionmaker(engine)
+    # Alert evaluation and notification delivery run as threads beside the worker.
+    alert_engine = (
+        AlertEngine(common=common, settings=settings, sessions=sessions, producer=producer)
+        if settings.alerts_enabled
+        else None
     )
+    worker = ScoringWorker(
+        common=common,
+        settings=settings,
+        sessions=sessions,
+        dead_letters=producer,
+        on_committed=alert_engine.batch_committed if alert_engine else None,
+    )
+    # Ready when it can do its work: read the topic and store into the database.
+    readiness = Readiness.of(engine=engine, bootstrap_servers=common.kafka_bootstrap_servers)
+    ops = _ops_server(settings.http_host, settings.http_port, readiness)
 
     def on_signal(signum: int, _: FrameType | None) -> None:
         log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
@@ -98,20 +126,26 @@ def cmd_scoring(_: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
+        if alert_engine is not None:
+            alert_engine.start()
         worker.run()
     finally:
+        if alert_engine is not None:
+            alert_engine.stop()
         producer.close()
+        ops.close()
         engine.dispose()
 
 
 def cmd_dead_letters(_: argparse.Namespace) -> None:
     """Record the dead-letter topic into the database, so the API can list and show it."""
-    from shared.dead_letters import DeadLetterRecorder
+    from shared.dead_letters import DeadLetterRecorder, DeadLetterSettings
 
-    common = load(CommonSettings)
-    configure_logging("dead-letters", common.voc_log_level)
+    common, settings = _settings("dead-letters", DeadLetterSettings)
     _wait_for_topics(common)
     engine = make_engine(common.database_url, pool_size=1)
+    readiness = Readiness.of(engine=engine, bootstrap_servers=common.kafka_bootstrap_servers)
+    ops = _ops_server(settings.http_host, settings.http_port, readiness)
     recorder = DeadLetterRecorder(
         bootstrap_servers=common.kafka_bootstrap_servers,
         topic=common.voc_dlq_topic,
@@ -129,6 +163,7 @@ def cmd_dead_letters(_: argparse.Namespace) -> None:
     try:
         recorder.run(stop)
     finally:
+        ops.close()
         engine.dispose()
 
 
@@ -157,9 +192,20 @@ def cmd_rebuild_aggregates(_: argparse.Namespace) -> None:
     finally:
         engine.dispose()
     print(
-        f"rebuilt {result.buckets} buckets and {result.tag_buckets} tag buckets "
-        f"in {time.monotonic() - started:.1f} s"
+        f"rebuilt {result.buckets} buckets, {result.tag_buckets} tag buckets and "
+        f"{result.theme_buckets} theme buckets in {time.monotonic() - started:.1f} s"
     )
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    """Add a year of realistic feedback to the database (for demos and `make bench`)."""
+    from services.seed import seed
+
+    common = load(CommonSettings)
+    configure_logging("seed", common.voc_log_level)
+    started = time.monotonic()
+    seed(common.database_url, events=args.events, days=args.days)
+    print(f"seeded {args.events:,} responses in {time.monotonic() - started:.0f} s")
 
 
 def cmd_keys_create(args: argparse.Namespace) -> None:
@@ -205,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--data-dir", default=".voc", help="where embedded data lives (default .voc)")
     run.set_defaults(func=cmd_run)
+    seed = sub.add_parser("seed", help="add realistic feedback", description=cmd_seed.__doc__)
+    seed.add_argument("--events", type=int, default=100_000, help="how many (default 100,000)")
+    seed.add_argument("--days", type=int, default=365, help="spread over the last N days")
+    seed.set_defaults(func=cmd_seed)
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(
         dest="keys_command", required=True, metavar="ACTION"
     )
@@ -217,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a scope to grant; repeat for several (default read)",
     )
     create.set_defaults(func=cmd_keys_create)
+    from services.simulate.cli import add_parser as add_simulate
+
+    add_simulate(sub)
     return parser
 
 

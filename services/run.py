@@ -9,7 +9,9 @@ keeps nothing on disk), then the API, the broker and the database.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +24,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from shared.api_keys import create_api_key
 from shared.db import make_engine, make_sessionmaker, transaction
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres, die_with_parent
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres, die_with_parent, free_port
 from shared.kafka import CONTROL_HEADER, EventProducer, bootstrap_list, ensure_topics
 from shared.migrate import upgrade
 from shared.settings import CommonSettings, load
@@ -169,7 +171,7 @@ def run_all(*, data_dir: str) -> None:
         upgrade(common.database_url)
         ensure_topics(
             common.kafka_bootstrap_servers,
-            [common.voc_feedback_topic, common.voc_dlq_topic],
+            [common.voc_feedback_topic, common.voc_dlq_topic, common.voc_alerts_topic],
             partitions=common.voc_topic_partitions,
         )
         engine = make_engine(common.database_url, pool_size=1)
@@ -185,6 +187,17 @@ def run_all(*, data_dir: str) -> None:
         )
         # Webhook URLs the API hands out must point at the ingest this run started.
         env.setdefault("API_PUBLIC_INGEST_URL", ingest_url)
+        # Dead-letter replays go from the API straight to this ingest, signed with a secret
+        # made for this run (unless the operator set one).
+        env.setdefault("API_INGEST_URL", ingest_url)
+        env.setdefault("VOC_INTERNAL_SECRET", secrets.token_urlsafe(32))
+        ops_urls = {
+            name: _ops_url(env, prefix, default)
+            for name, prefix, default in (
+                ("scoring", "SCORING", 8082),
+                ("dead-letters", "DEAD_LETTERS", 8083),
+            )
+        }
         supervisor = Supervisor(env, data / "logs")
         cleanup.callback(supervisor.stop_all)
         for name in SERVICES:
@@ -196,6 +209,8 @@ def run_all(*, data_dir: str) -> None:
         _wait_http(f"{ingest_url}/healthz", supervisor.children["ingest"])
         _wait_http(f"{api_url}/healthz", supervisor.children["api"])
         _print_welcome(api_url, ingest_url, admin_key, data / "logs")
+        for name, url in ops_urls.items():
+            say(f"{name} metrics at {url}/metrics, health at {url}/healthz and /readyz")
         say("ready")
 
         while not stop.wait(0.5):
@@ -203,6 +218,25 @@ def run_all(*, data_dir: str) -> None:
                 say(f"{dead} exited unexpectedly; see {data / 'logs' / (dead + '.log')}; stopping")
                 break
         _shutdown(supervisor, common)
+
+
+def _ops_url(env: dict[str, str], prefix: str, preferred: int) -> str:
+    """Give a consumer process a known metrics port: the set one, else `preferred` if free."""
+    host = env.setdefault(f"{prefix}_HTTP_HOST", "127.0.0.1")
+    port = env.get(f"{prefix}_HTTP_PORT", "")
+    if not port or port == "0":
+        port = str(preferred if _port_free(host, preferred) else free_port(host))
+        env[f"{prefix}_HTTP_PORT"] = port
+    return f"http://{host}:{port}"
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def _shutdown(supervisor: Supervisor, common: CommonSettings) -> None:

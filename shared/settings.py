@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FEEDBACK_TOPIC = "voc.feedback.v1"
 DLQ_TOPIC = "voc.feedback.dlq.v1"
+ALERTS_TOPIC = "voc.alerts.v1"
 
 S = TypeVar("S", bound=BaseSettings)
 T = TypeVar("T", bound=BaseSettings)
@@ -43,6 +44,9 @@ class CommonSettings(BaseSettings):
     )
     voc_dlq_topic: str = Field(
         default=DLQ_TOPIC, description="Topic for authentic deliveries that could not be parsed"
+    )
+    voc_alerts_topic: str = Field(
+        default=ALERTS_TOPIC, description="Topic every alert state change is produced to"
     )
     voc_topic_partitions: int = Field(
         default=6, ge=1, le=1000, description="Partitions given to topics the service creates"

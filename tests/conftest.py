@@ -87,11 +87,12 @@ def common(database_url: str, kafka_bootstrap: str) -> CommonSettings:
         kafka_bootstrap_servers=kafka_bootstrap,
         voc_feedback_topic=f"voc.feedback.v1.t{suffix}",
         voc_dlq_topic=f"voc.feedback.dlq.v1.t{suffix}",
+        voc_alerts_topic=f"voc.alerts.v1.t{suffix}",
         voc_topic_partitions=3,
     )
     ensure_topics(
         kafka_bootstrap,
-        [settings.voc_feedback_topic, settings.voc_dlq_topic],
+        [settings.voc_feedback_topic, settings.voc_dlq_topic, settings.voc_alerts_topic],
         partitions=settings.voc_topic_partitions,
     )
     return settings
@@ -105,6 +106,7 @@ def common_env(common: CommonSettings) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": common.kafka_bootstrap_servers,
         "VOC_FEEDBACK_TOPIC": common.voc_feedback_topic,
         "VOC_DLQ_TOPIC": common.voc_dlq_topic,
+        "VOC_ALERTS_TOPIC": common.voc_alerts_topic,
         "VOC_TOPIC_PARTITIONS": str(common.voc_topic_partitions),
         "SCORING_GROUP_ID": f"voc-scoring-{uuid.uuid4().hex[:8]}",
     }

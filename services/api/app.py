@@ -12,12 +12,30 @@ from sqlalchemy.exc import DataError
 
 from services.api.config import ApiSettings
 from services.api.limits import BodySizeLimit, TokenBuckets
-from services.api.routes import api_keys, dead_letters, feedback, metrics, series, sources
+from services.api.routes import (
+    alert_rules,
+    alerts,
+    api_keys,
+    dead_letters,
+    destinations,
+    feedback,
+    metrics,
+    series,
+    sources,
+    taxonomy,
+    themes,
+)
 from shared.api_keys import TouchMemo
 from shared.db import make_engine, make_sessionmaker
-from shared.health import install_health_routes
+from shared.health import Readiness
+from shared.operations import install_operations
 from shared.problems import Problem, install_problem_handlers, problem_response
+from shared.redrive import InternalSettings
 from shared.settings import CommonSettings
+
+# What a 503 tells a client while the database is down: long enough not to hammer it on the
+# way back up, short enough that dashboards recover quickly.
+API_RETRY_AFTER_SECONDS = 5
 
 
 async def _on_data_error(_: Request, exc: Exception) -> JSONResponse:
@@ -33,13 +51,17 @@ async def _on_data_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def create_app(common: CommonSettings, settings: ApiSettings) -> FastAPI:
-    """Build the app; the engine is created in the lifespan, one per process."""
+def create_app(
+    common: CommonSettings, settings: ApiSettings, internal: InternalSettings | None = None
+) -> FastAPI:
+    """Build the app; the engine is created in the lifespan, one per process. Without
+    `internal` (the secret shared with ingest) dead letters cannot be replayed."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(common.database_url, pool_size=10)
         app.state.engine = engine
+        app.state.readiness = Readiness.of(engine=engine)
         app.state.sessions = make_sessionmaker(engine)
         try:
             yield
@@ -57,6 +79,7 @@ def create_app(common: CommonSettings, settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.internal_secret = internal.internal_secret if internal else None
     app.state.rate_limits = TokenBuckets(
         rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
@@ -69,12 +92,22 @@ def create_app(common: CommonSettings, settings: ApiSettings) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type", "If-None-Match"],
             expose_headers=["ETag", "Retry-After"],
         )
     for module in (sources, metrics, series, feedback, api_keys, dead_letters):
         app.include_router(module.router)
+    for module in (alert_rules, destinations, alerts):
+        app.include_router(module.router)
+    for module in (themes, taxonomy):
+        app.include_router(module.router)
 
-    install_health_routes(app)
+    install_operations(
+        app,
+        service="api",
+        readiness_summary="Ready when the database answers (the API uses only the database, "
+        "not Kafka)",
+        retry_after_seconds=API_RETRY_AFTER_SECONDS,
+    )
     return app

@@ -18,6 +18,15 @@ class ApiSettings(BaseSettings):
         pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
         description="Base URL providers use to reach the ingest service; webhook URLs are built on it",
     )
+    ingest_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
+        description="Base URL the API reaches ingest at to replay dead letters, when it differs "
+        "from API_PUBLIC_INGEST_URL (a private address behind the public proxy, say)",
+    )
+    replay_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=300, description="How long a dead-letter replay waits for ingest"
+    )
     cors_origins: str = Field(
         default="", description="Comma-separated origins allowed to call the API from a browser"
     )

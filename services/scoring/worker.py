@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,11 +21,27 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.scoring.analysis import BatchAnalyser
 from services.scoring.config import ScoringSettings
 from services.scoring.store import Positioned, store_batch
 from shared.db import transaction
 from shared.events import FeedbackEvent
-from shared.kafka import CONTROL_HEADER, BrokerUnavailable, EventProducer, make_consumer
+from shared.kafka import (
+    CONTROL_HEADER,
+    REQUEST_ID_HEADER,
+    BrokerUnavailable,
+    EventProducer,
+    make_consumer,
+)
+from shared.observability import (
+    BATCH_DURATION,
+    BATCH_FAILURES,
+    BATCH_RECORDS,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_DEDUPLICATED,
+    EVENTS_STORED,
+    LagTracker,
+)
 from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -53,6 +69,7 @@ class ScoringWorker:
         settings: ScoringSettings,
         sessions: sessionmaker[Session],
         dead_letters: EventProducer,
+        on_committed: Callable[[frozenset[str | None]], None] | None = None,
     ) -> None:
         self._common = common
         self._settings = settings
@@ -60,7 +77,15 @@ class ScoringWorker:
         self._dead_letters = dead_letters
         self._stop = threading.Event()
         self._future_tolerance = timedelta(hours=settings.future_tolerance_hours)
+        self._analyser = (
+            BatchAnalyser(refresh_seconds=settings.taxonomy_refresh_seconds)
+            if settings.text_analysis
+            else None
+        )
         self.stats = WorkerStats()
+        # Told the metrics of each committed batch (the alert engine); never on the commit path.
+        self._on_committed = on_committed
+        self._touched: frozenset[str | None] = frozenset()
 
     def stop(self) -> None:
         """Ask the loop to finish the batch in hand, commit it, and return."""
@@ -75,18 +100,24 @@ class ScoringWorker:
             max_poll_records=self._settings.max_batch,
         )
         log.info("scoring worker started", extra={"group_id": self._settings.group_id})
+        group = self._settings.group_id
+        lag = LagTracker(group)
         backoff = 0.0
         try:
             while not self._stop.is_set():
                 polled = consumer.poll(timeout_ms=self._settings.poll_timeout_ms)
+                lag.update(consumer)
                 records = [r for batch in polled.values() for r in batch]
                 if not records:
                     continue
                 if self.stats.first_record_at is None:
                     self.stats.first_record_at = time.monotonic()
+                started = time.perf_counter()
                 try:
                     self._process(records)
                 except (SQLAlchemyError, BrokerUnavailable) as exc:
+                    reason = "database" if isinstance(exc, SQLAlchemyError) else "broker"
+                    BATCH_FAILURES.labels(group, reason).inc()
                     backoff = min(self._settings.retry_max_seconds, max(0.2, backoff * 2))
                     log.warning(
                         "database or broker unavailable; will retry the batch",
@@ -97,6 +128,11 @@ class ScoringWorker:
                     continue
                 backoff = 0.0
                 _commit(consumer)
+                BATCH_DURATION.labels(group).observe(time.perf_counter() - started)
+                BATCH_RECORDS.labels(group).observe(len(records))
+                self._committed()
+                lag.processed(records)
+                lag.update(consumer)
                 self.stats.records += len(records)
                 self.stats.batches += 1
                 self.stats.last_commit_at = time.monotonic()
@@ -106,15 +142,34 @@ class ScoringWorker:
 
     def _process(self, records: list[ConsumerRecord]) -> None:
         batch = list(self._decode(records))
+        self._touched = frozenset(item.event.metric for item in batch)
         if not batch:
             return
         started = time.perf_counter()
         with transaction(self._sessions) as session:
             result = store_batch(
-                session=session, batch=batch, future_tolerance=self._future_tolerance
+                session=session,
+                batch=batch,
+                future_tolerance=self._future_tolerance,
+                analyser=self._analyser,
             )
         self.stats.stored += result.stored
         self.stats.duplicates += result.duplicates
+        EVENTS_STORED.inc(result.stored)
+        EVENTS_DEDUPLICATED.inc(result.duplicates)
+        if log.isEnabledFor(logging.DEBUG):
+            # One line per event lets an operator follow a webhook's request id into
+            # scoring; at INFO it would cost more than storing the event does.
+            for item in batch:
+                log.debug(
+                    "event stored",
+                    extra={
+                        "event_id": str(item.event.event_id),
+                        "request_id": item.event.request_id,
+                        "partition": item.partition,
+                        "offset": item.offset,
+                    },
+                )
         log.debug(
             "batch stored",
             extra={
@@ -127,28 +182,44 @@ class ScoringWorker:
             },
         )
 
+    def _committed(self) -> None:
+        """Pass the batch's metrics to the hook; a failing hook is logged, never raised."""
+        if self._on_committed is None or not self._touched:
+            return
+        try:
+            self._on_committed(self._touched)
+        except Exception:
+            log.exception("after-commit hook failed")
+
     def _decode(self, records: Iterable[ConsumerRecord]) -> Iterable[Positioned]:
         for record in records:
-            if any(key == CONTROL_HEADER for key, _ in record.headers or ()):
+            headers = dict(record.headers or ())
+            if CONTROL_HEADER in headers:
                 continue
             try:
                 event = FeedbackEvent.from_bytes(record.value)
             except ValidationError as exc:
                 # Ingest validates before producing, so this is another producer's mistake:
                 # keep the record on the dead-letter topic rather than stall the partition.
+                request_id = headers.get(REQUEST_ID_HEADER)
+                forwarded = {"voc-reason": b"undecodable event on feedback topic"}
+                if request_id:
+                    forwarded[REQUEST_ID_HEADER] = request_id
+                self._dead_letters.send_sync(
+                    self._common.voc_dlq_topic,
+                    key=record.key or b"",
+                    value=record.value,
+                    headers=forwarded,
+                )
+                EVENTS_DEAD_LETTERED.inc()
                 log.error(
                     "undecodable record dead-lettered",
                     extra={
                         "partition": record.partition,
                         "offset": record.offset,
                         "errors": exc.error_count(),
+                        "request_id": request_id.decode("utf-8", "replace") if request_id else None,
                     },
-                )
-                self._dead_letters.send_sync(
-                    self._common.voc_dlq_topic,
-                    key=record.key or b"",
-                    value=record.value,
-                    headers={"voc-reason": b"undecodable event on feedback topic"},
                 )
                 continue
             yield Positioned(event=event, partition=record.partition, offset=record.offset)

@@ -15,15 +15,24 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.ingest.config import IngestSettings
+from services.ingest.normalise import feedback_events, kept_headers
 from services.ingest.providers.base import Delivery, Provider, Unauthenticated, Unparseable
 from services.ingest.replay import NonceStore
 from services.ingest.sources import ActiveSource, SourceDirectory
-from shared.events import DeadLetter, FeedbackEvent, event_id_for
-from shared.kafka import BrokerUnavailable, EventProducer
+from shared.events import DeadLetter
+from shared.kafka import REQUEST_ID_HEADER, BrokerUnavailable, EventProducer
+from shared.observability import WEBHOOK_DELIVERIES
 from shared.problems import PROBLEM_MEDIA_TYPE, Problem, ProblemError
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+# The source label before a source is found: the path's id is client-chosen, so it is
+# never a label value (it would let anyone create metric series).
+UNKNOWN_SOURCE = "unknown"
+
+
+def _count(source: str, outcome: str) -> None:
+    WEBHOOK_DELIVERIES.labels(source, outcome).inc()
 
 
 class Accepted(BaseModel):
@@ -64,9 +73,18 @@ async def receive_webhook(
     state = request.app.state
     settings: IngestSettings = state.settings
     directory: SourceDirectory = state.sources
-    body = await _read_limited(request, settings.max_body_bytes)
-    source = await directory.get(source_id)
+    try:
+        body = await _read_limited(request, settings.max_body_bytes)
+    except ProblemError:
+        _count(UNKNOWN_SOURCE, "too_large")
+        raise
+    try:
+        source = await directory.get(source_id)
+    except SQLAlchemyError:  # answered 503 by the handler shared/unavailable.py installs
+        _count(UNKNOWN_SOURCE, "database_unavailable")
+        raise
     if source is None:
+        _count(UNKNOWN_SOURCE, "unknown_source")
         raise ProblemError(404, "Unknown source", f"no enabled source with id {source_id!r}")
     provider: Provider | None = state.providers.get(source.provider)
     if provider is None:  # a source made by a newer release; refuse rather than guess
@@ -83,16 +101,19 @@ async def receive_webhook(
     try:
         nonce = provider.authenticate(delivery, source)
     except Unauthenticated as exc:
+        _count(source.id, "unauthorized")
         log.info("webhook refused", extra={"source_id": source_id, "reason": str(exc)})
         raise ProblemError(401, "Invalid signature", str(exc)) from None
     # The status that tells this provider "do not retry" (Mailgun stops only on 406).
     permanent: int = getattr(provider, "permanent_status", 422)
     nonces: NonceStore = state.nonces
-    if nonce is not None and await _guarded(settings, nonces.seen(source.id, nonce)):
+    if nonce is not None and await _guarded(settings, source, nonces.seen(source.id, nonce)):
+        _count(source.id, "duplicate")
         log.info("replayed webhook refused", extra={"source_id": source_id})
         raise ProblemError(permanent, "Replayed delivery", "this signed token was already used")
 
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    # Set by the RequestIds middleware from a sane X-Request-Id, or made up.
+    request_id: str = getattr(request.state, "request_id", None) or uuid.uuid4().hex
     try:
         parsed = provider.parse(delivery, source)
     except Unparseable as exc:
@@ -100,50 +121,41 @@ async def receive_webhook(
             state.producer, state.dlq_topic, settings, source, delivery, exc, request_id
         )
         await _remember(nonces, source, nonce)
+        _count(source.id, "dead_lettered")
+        log.info("unparseable webhook dead-lettered", extra={"source_id": source_id})
         raise ProblemError(
             permanent, "Unprocessable delivery", exc.reason, errors=exc.errors
         ) from None
     if not parsed:  # authentic, well-formed, and not feedback (a ping, an unsubscribe)
         await _remember(nonces, source, nonce)
+        _count(source.id, "ignored")
         return JSONResponse(
             {"status": "ignored", "event_ids": []},
             status_code=200,
             headers={"x-request-id": request_id},
         )
 
-    events = [
-        FeedbackEvent(
-            event_id=event_id_for(source_id=source.id, provider_message_id=p.provider_message_id),
-            source_id=source.id,
-            channel=source.channel,  # type: ignore[arg-type]
-            provider=source.provider,
-            provider_message_id=p.provider_message_id,
-            occurred_at=p.occurred_at,
-            received_at=delivery.received_at,
-            metric=p.metric,
-            score=p.score,
-            text=p.text,
-            language=p.language,
-            respondent_id=p.respondent_id,
-            touchpoint=p.touchpoint,
-            tags=dict(p.tags),
-            request_id=request_id,
-            revision=p.revision,
-        )
-        for p in parsed
-    ]
+    events = feedback_events(
+        parsed, source=source, received_at=delivery.received_at, request_id=request_id
+    )
     producer: EventProducer = state.producer
+    headers = {REQUEST_ID_HEADER: request_id.encode()}
     try:
         for event in events:
             await producer.send(
-                state.feedback_topic, key=event.event_id.bytes, value=event.to_bytes()
+                state.feedback_topic,
+                key=event.event_id.bytes,
+                value=event.to_bytes(),
+                headers=headers,
             )
     except BrokerUnavailable as exc:
+        _count(source.id, "broker_unavailable")
         log.warning(
             "broker unavailable, answering 503", extra={"source_id": source_id, "error": str(exc)}
         )
         raise _unavailable(settings) from None
     await _remember(nonces, source, nonce)
+    _count(source.id, "accepted")
     ids = [e.event_id for e in events]
     acknowledge = getattr(provider, "acknowledge", None)
     if acknowledge is not None:  # a provider that reads the answer (Twilio's TwiML reply)
@@ -172,11 +184,12 @@ async def probe_webhook(
     return Response(status_code=200)
 
 
-async def _guarded(settings: IngestSettings, check: Awaitable[bool]) -> bool:
+async def _guarded(settings: IngestSettings, source: ActiveSource, check: Awaitable[bool]) -> bool:
     """A replay-guard look-up; the database being down is a 503, which the provider retries."""
     try:
         return await check
     except SQLAlchemyError as exc:
+        _count(source.id, "database_unavailable")
         log.warning("replay guard unavailable", extra={"error": str(exc)})
         raise ProblemError(
             503,
@@ -227,13 +240,21 @@ async def _dead_letter(
         received_at=delivery.received_at,
         reason=exc.reason,
         errors=[e.model_dump() for e in exc.errors],
-        content_type=delivery.content_type,
+        # The whole header, not just the media type: a multipart body needs its boundary.
+        content_type=delivery.headers.get("content-type"),
         body_base64=base64.b64encode(delivery.body).decode(),
         request_id=request_id,
+        headers=kept_headers(delivery.headers),
     )
     try:
-        await producer.send(topic, key=source.id.encode(), value=letter.to_bytes())
+        await producer.send(
+            topic,
+            key=source.id.encode(),
+            value=letter.to_bytes(),
+            headers={REQUEST_ID_HEADER: request_id.encode()},
+        )
     except BrokerUnavailable:
+        _count(source.id, "broker_unavailable")
         raise _unavailable(settings) from None
 
 
