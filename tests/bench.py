@@ -6,21 +6,17 @@ baseline measured in the same run (ingest against a no-op FastAPI endpoint) or a
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
-import statistics
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
 from services.run import wait_until_consumed
@@ -38,80 +34,14 @@ from shared.providers import mint_standard_webhooks_secret
 from shared.settings import CommonSettings
 from tests import bench_api
 from tests.bench_freshness import Freshness, measure_freshness
+from tests.bench_load import CLIENTS, hammer, load_in_background, pct
 from tests.support.stack import Service, http_service, service_env
 from tests.support.stream import generate, produce
-from tests.support.webhooks import signed
 
 NOOP_APP = "tests.bench_noop:app"
-CLIENTS = 8
-WARMUP_SECONDS = 6.0  # spawned client processes import before the clock starts
 SECONDS = 8.0
 FRESHNESS_RATE = 500  # webhooks a second of background load while freshness is probed
 REPORT_PATH = Path("docs/BENCHMARKS.md")
-
-
-def _client_loop(
-    args: tuple[str, dict[str, str], float, float, float],
-) -> tuple[list[float], int]:
-    """One load-generating process: a keep-alive client sending requests of `kind` in [start, end),
-    as fast as it can, or `rate` a second when rate is above zero."""
-    kind, target, start, deadline, rate = args
-    latencies: list[float] = []
-    failures = 0
-    sent = 0
-    with httpx.Client(timeout=30) as client:
-        time.sleep(max(0.0, start - time.time()))  # all processes begin together, after start-up
-        while time.time() < deadline:
-            if rate > 0:
-                time.sleep(max(0.0, start + sent / rate - time.time()))
-                sent += 1
-            method, url, kw = _request(kind, target)
-            started = time.perf_counter()
-            answer = client.request(method, url, **kw)
-            if answer.status_code < 300:
-                latencies.append(time.perf_counter() - started)
-            else:
-                failures += 1
-    return latencies, failures
-
-
-def _request(kind: str, t: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
-    if kind == "noop":
-        return "POST", f"{t['url']}/noop", {"content": b'{"ok":true}'}
-    if kind == "webhook":
-        payload = {
-            "response_id": uuid.uuid4().hex,
-            "metric": "nps",
-            "score": 9,
-            "comment": "Fast and friendly",
-        }
-        body, headers = signed(t["secret"], payload)
-        return "POST", f"{t['url']}/v1/webhooks/src_bench", {"content": body, "headers": headers}
-    return (
-        "GET",
-        f"{t['url']}/v1/metrics/nps",
-        {"params": {"window": "30d"}, "headers": {"Authorization": f"Bearer {t['key']}"}},
-    )
-
-
-def hammer(kind: str, target: dict[str, str], seconds: float) -> tuple[int, list[float], int]:
-    """Drive the server from CLIENTS processes for `seconds`; return (ok count, latencies, failures).
-
-    Processes, not asyncio tasks: a single Python client process saturates long before
-    the servers do, and would measure itself.
-    """
-    start = time.time() + WARMUP_SECONDS
-    with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
-        results = pool.map(_client_loop, [(kind, target, start, start + seconds, 0.0)] * CLIENTS)
-    latencies = [x for lat, _ in results for x in lat]
-    return len(latencies), latencies, sum(f for _, f in results)
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile in milliseconds."""
-    return (
-        statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else float("nan")
-    )
 
 
 @dataclass
@@ -296,17 +226,12 @@ def _pcts(latencies: list[float]) -> tuple[float, float, float]:
 def _freshness_under_load(ingest_url: str, api_url: str, secret: str, key: str) -> Freshness:
     """Probe freshness while CLIENTS processes keep FRESHNESS_RATE webhooks a second coming."""
     seconds = 20.0
-    start = time.time() + WARMUP_SECONDS
     target = {"url": ingest_url, "secret": secret}
-    args = [("webhook", target, start, start + seconds, FRESHNESS_RATE / CLIENTS)] * CLIENTS
-    with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
-        load = pool.map_async(_client_loop, args)
-        time.sleep(max(0.0, start - time.time() + 2))  # probe once the load is steady
-        fresh = measure_freshness(
+    with load_in_background("webhook", target, seconds, rate=FRESHNESS_RATE):
+        time.sleep(2)  # probe once the load is steady
+        return measure_freshness(
             ingest_url=ingest_url, api_url=api_url, secret=secret, key=key, seconds=seconds - 4
         )
-        load.get()
-    return fresh
 
 
 def _start_noop(port: int, env: dict[str, str], work: Path):  # type: ignore[no-untyped-def]

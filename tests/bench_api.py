@@ -26,6 +26,7 @@ from shared.api_keys import create_api_key
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.embedded import EmbeddedPostgres
 from shared.migrate import MIGRATIONS_DIR, upgrade
+from tests.bench_load import pct
 from tests.support.stack import http_service
 
 DATA_DIR = Path(".voc/bench")
@@ -105,8 +106,6 @@ def seeded_database() -> Iterator[str]:
 
 def latency_rows(env: dict[str, str], work: Path) -> list[tuple[str, float, float, float, float]]:
     """(label, p50, p95, p99, p99 target) in ms for each target, against a fresh API process."""
-    from tests.bench import pct  # the shared percentile helper of the bench suite
-
     with seeded_database() as url:
         engine = make_engine(url, pool_size=1)
         with transaction(make_sessionmaker(engine)) as session:
