@@ -33,14 +33,14 @@ from shared.models import Source
 from shared.providers import mint_standard_webhooks_secret
 from shared.settings import CommonSettings
 from tests import bench_api
-from tests.bench_freshness import Freshness, measure_freshness
+from tests.bench_freshness import PROBE_SOURCE, Freshness, measure_freshness
 from tests.bench_load import CLIENTS, hammer, load_in_background, pct
 from tests.support.stack import Service, http_service, service_env
 from tests.support.stream import generate, produce
 
 NOOP_APP = "tests.bench_noop:app"
 SECONDS = 8.0
-FRESHNESS_RATE = 500  # webhooks a second of background load while freshness is probed
+FRESHNESS_RATES = (200, 500)  # webhooks a second of background load while freshness is probed
 REPORT_PATH = Path("docs/BENCHMARKS.md")
 
 
@@ -127,16 +127,17 @@ def main() -> None:
         sessions = make_sessionmaker(engine)
         secret = mint_standard_webhooks_secret()
         with transaction(sessions) as s:
-            s.add(
-                Source(
-                    id="src_bench",
-                    name="bench",
-                    channel="web",
-                    provider="generic",
-                    secret=secret,
-                    config={},
+            for source_id in ("src_bench", PROBE_SOURCE):
+                s.add(
+                    Source(
+                        id=source_id,
+                        name=source_id,
+                        channel="web",
+                        provider="generic",
+                        secret=secret,
+                        config={},
+                    )
                 )
-            )
             _, key = create_api_key(session=s, name="bench", scopes=["read"])
         env = service_env(
             {
@@ -184,13 +185,18 @@ def main() -> None:
         scoring = Service("scoring", env, work / "scoring.log")
         services.append(scoring)
         scoring.start()
-        fresh = _freshness_under_load(ingest.url, api.url, secret, key)
-        report.lines.append(
-            f"freshness (202 answered to visible in the API) at {FRESHNESS_RATE} events/s: "
-            f"p50 {pct(fresh.seconds, 50):.0f} ms, p95 **{pct(fresh.seconds, 95):.0f} ms**, "
-            f"p99 {pct(fresh.seconds, 99):.0f} ms over {len(fresh.seconds)} probes, "
-            f"{fresh.lost} never visible (target p95 under 1000 ms)"
-        )
+        # Let scoring join its group and work off the backlog the ingest measurement left,
+        # so the probes measure the steady state, not the start-up.
+        measure_freshness(ingest_url=ingest.url, api_url=api.url, secret=secret, key=key, seconds=1)
+        for rate in FRESHNESS_RATES:
+            fresh, reached = _freshness_under_load(ingest.url, api.url, secret, key, rate)
+            report.lines.append(
+                f"freshness (202 answered to visible in the API) with {rate} webhooks/s asked "
+                f"({reached:,.0f}/s reached): p50 {pct(fresh.seconds, 50):.0f} ms, "
+                f"p95 **{pct(fresh.seconds, 95):.0f} ms**, p99 {pct(fresh.seconds, 99):.0f} ms "
+                f"over {len(fresh.seconds)} probes, {fresh.lost} never visible "
+                "(target p95 under 1000 ms at 500/s)"
+            )
 
         _seed_history(url, sessions, days=90, per_hour=40)
         n, lat, fail = hammer("metric", {"url": api.url, "key": key}, SECONDS / 2)
@@ -223,15 +229,19 @@ def _pcts(latencies: list[float]) -> tuple[float, float, float]:
     return pct(latencies, 50), pct(latencies, 95), pct(latencies, 99)
 
 
-def _freshness_under_load(ingest_url: str, api_url: str, secret: str, key: str) -> Freshness:
-    """Probe freshness while CLIENTS processes keep FRESHNESS_RATE webhooks a second coming."""
+def _freshness_under_load(
+    ingest_url: str, api_url: str, secret: str, key: str, rate: int
+) -> tuple[Freshness, float]:
+    """Probe freshness while CLIENTS processes try to keep `rate` webhooks a second coming;
+    return the probes and the rate the load actually reached."""
     seconds = 20.0
     target = {"url": ingest_url, "secret": secret}
-    with load_in_background("webhook", target, seconds, rate=FRESHNESS_RATE):
+    with load_in_background("webhook", target, seconds, rate=rate) as load:
         time.sleep(2)  # probe once the load is steady
-        return measure_freshness(
+        fresh = measure_freshness(
             ingest_url=ingest_url, api_url=api_url, secret=secret, key=key, seconds=seconds - 4
         )
+    return fresh, load.results[0] / seconds
 
 
 def _start_noop(port: int, env: dict[str, str], work: Path):  # type: ignore[no-untyped-def]

@@ -1,10 +1,15 @@
 """End-to-end freshness for `make bench`: from a webhook's 202 to the response being readable in the API.
 
-Under a steady background load, probe deliveries are sent a few per second. For each
-probe the clock starts when ingest answers 202 (the provider's view: the event is safe)
-and stops when `GET /v1/feedback/{event_id}` first finds it. The store writes the
-feedback row and its buckets in one transaction, so the moment the row is readable is the
-moment every metric counts it.
+Under a steady background load, probe deliveries go to a source of their own, a few a
+second. For each probe the clock starts when ingest answers 202 (the provider's view:
+the event is safe) and stops when the API first lists it. The store writes the feedback
+row and its buckets in one transaction, so the moment the row is readable is the moment
+every metric counts it.
+
+One poller lists the probe source's newest feedback every POLL_EVERY_S and marks every
+probe it sees, so watching costs the API a fixed 50 requests a second however slow the
+pipeline gets; polling once per outstanding probe would load the API more the slower it
+is, and measure itself.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from tests.support.webhooks import signed
+from shared.provider_signing import standard_webhooks as signed
 
+PROBE_SOURCE = "src_probe"
 PROBES_PER_SECOND = 10
-POLL_EVERY_S = 0.01
+POLL_EVERY_S = 0.02
 
 
 @dataclass
@@ -30,57 +36,48 @@ class Freshness:
     lost: int = 0
 
 
-def probe_once(
-    client: httpx.Client, *, ingest_url: str, api_url: str, secret: str, key: str, timeout_s: float
-) -> float | None:
-    """Send one signed delivery and return how long after its 202 the API could show it."""
-    body, headers = signed(
-        secret,
-        {"response_id": f"probe-{uuid.uuid4().hex}", "metric": "nps", "score": 10},
-    )
-    answer = client.post(f"{ingest_url}/v1/webhooks/src_bench", content=body, headers=headers)
-    answered = time.perf_counter()
-    if answer.status_code != 202:
-        return None
-    event_id = answer.json()["event_id"]
-    auth = {"Authorization": f"Bearer {key}"}
-    while time.perf_counter() - answered < timeout_s:
-        if client.get(f"{api_url}/v1/feedback/{event_id}", headers=auth).status_code == 200:
-            return time.perf_counter() - answered
-        time.sleep(POLL_EVERY_S)
-    return None
-
-
 def measure_freshness(
     *, ingest_url: str, api_url: str, secret: str, key: str, seconds: float, timeout_s: float = 30
 ) -> Freshness:
-    """Start a probe every 1/PROBES_PER_SECOND s for `seconds`, each in its own thread."""
-    result = Freshness()
+    """Send PROBES_PER_SECOND probes for `seconds` and time each until the API lists it."""
+    answered: dict[str, float] = {}
     lock = threading.Lock()
 
-    def one() -> None:
+    def send() -> None:
         with httpx.Client(timeout=timeout_s) as client:
-            took = probe_once(
-                client,
-                ingest_url=ingest_url,
-                api_url=api_url,
-                secret=secret,
-                key=key,
-                timeout_s=timeout_s,
-            )
-        with lock:
-            if took is None:
-                result.lost += 1
-            else:
-                result.seconds.append(took)
+            started = time.perf_counter()
+            for i in range(int(seconds * PROBES_PER_SECOND)):
+                time.sleep(max(0.0, started + i / PROBES_PER_SECOND - time.perf_counter()))
+                body, headers = signed(
+                    secret,
+                    {"response_id": f"probe-{uuid.uuid4().hex}", "metric": "nps", "score": 10},
+                )
+                answer = client.post(
+                    f"{ingest_url}/v1/webhooks/{PROBE_SOURCE}", content=body, headers=headers
+                )
+                if answer.status_code == 202:
+                    with lock:
+                        answered[answer.json()["event_id"]] = time.perf_counter()
 
-    threads = []
-    started = time.perf_counter()
-    for i in range(int(seconds * PROBES_PER_SECOND)):
-        time.sleep(max(0.0, started + i / PROBES_PER_SECOND - time.perf_counter()))
-        thread = threading.Thread(target=one)
-        thread.start()
-        threads.append(thread)
-    for thread in threads:
-        thread.join()
-    return result
+    sender = threading.Thread(target=send)
+    sender.start()
+    visible: dict[str, float] = {}
+    with httpx.Client(
+        base_url=api_url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout_s
+    ) as api:
+        deadline = None
+        while True:
+            page = api.get("/v1/feedback", params={"source_id": PROBE_SOURCE, "limit": 100})
+            now = time.perf_counter()
+            with lock:
+                for item in page.json()["items"]:
+                    if item["event_id"] in answered and item["event_id"] not in visible:
+                        visible[item["event_id"]] = now - answered[item["event_id"]]
+                waiting = len(answered) - len(visible)
+            if not sender.is_alive():
+                deadline = deadline or now + timeout_s
+                if waiting == 0 or now > deadline:
+                    break
+            time.sleep(POLL_EVERY_S)
+    sender.join()
+    return Freshness(seconds=list(visible.values()), lost=len(answered) - len(visible))

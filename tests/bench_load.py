@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -83,9 +84,9 @@ def _summed(results: list[tuple[list[float], int]]) -> Results:
 
 
 @contextmanager
-def _pool() -> Iterator[Any]:
-    with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
-        pool.map(_ready, range(CLIENTS), chunksize=1)  # every process has started and imported
+def _pool(processes: int = CLIENTS) -> Iterator[Any]:
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        pool.map(_ready, range(processes), chunksize=1)  # every process has started and imported
         yield pool
 
 
@@ -97,15 +98,24 @@ def hammer(kind: str, target: dict[str, str], seconds: float) -> Results:
         return _summed(pool.map(_client_loop, args, chunksize=1))
 
 
+@dataclass
+class Background:
+    """What a background load achieved, filled in when it ends."""
+
+    results: Results = (0, [], 0)
+
+
 @contextmanager
 def load_in_background(
     kind: str, target: dict[str, str], seconds: float, *, rate: float
-) -> Iterator[None]:
+) -> Iterator[Background]:
     """Keep `rate` requests a second coming from CLIENTS processes while the body runs."""
-    with _pool() as pool:
+    done = Background()
+    # Paced clients wait for each answer, so twice as many keep the rate when answers slow.
+    with _pool(2 * CLIENTS) as pool:
         start = time.time() + 0.5
-        args = [(kind, target, start, start + seconds, rate / CLIENTS)] * CLIENTS
+        args = [(kind, target, start, start + seconds, rate / (2 * CLIENTS))] * (2 * CLIENTS)
         pending = pool.map_async(_client_loop, args, chunksize=1)
         time.sleep(0.5)
-        yield
-        pending.get()
+        yield done
+        done.results = _summed(pending.get())
