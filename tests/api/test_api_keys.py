@@ -24,8 +24,19 @@ ROUTES = [
     ("GET", "/v1/api-keys", "admin"),
     ("POST", "/v1/api-keys", "admin"),
     ("POST", "/v1/api-keys/abc/revoke", "admin"),
+    ("PATCH", "/v1/sources/src_x", "write"),
     ("GET", "/v1/dead-letters", "admin"),
     ("GET", "/v1/dead-letters/1", "admin"),
+    ("POST", "/v1/dead-letters/1/replay", "admin"),
+    ("GET", "/v1/alerts", "read"),
+    ("POST", "/v1/alerts/1/ack", "write"),
+    ("GET", "/v1/alert-rules", "admin"),
+    ("POST", "/v1/alert-rules", "admin"),
+    ("GET", "/v1/notification-destinations", "admin"),
+    ("GET", "/v1/themes", "read"),
+    ("GET", "/v1/themes/drivers", "read"),
+    ("GET", "/v1/themes/taxonomy", "read"),
+    ("POST", "/v1/themes/taxonomy", "admin"),
 ]
 RANK = {"read": {"read"}, "write": {"write"}, "admin": {"read", "write", "admin"}}
 
