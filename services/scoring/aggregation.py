@@ -3,10 +3,11 @@
 Classifying and summing in PostgreSQL keeps per-event Python work out of the hot path:
 the worker only copies rows in, and one statement stores them and updates every bucket.
 
-A counted row is (metric, score, label, at, channel, source_id, touchpoint, language, tags,
-themes, sign). A scored response gives a row of its metric; an analysed comment gives a
-row of metric 'sentiment' whose score is the sentiment score and whose band comes from
-its label (low/mid/high = negative/neutral/positive). Rows with themes also add to
+A counted row is (metric, score, band, at, channel, source_id, touchpoint, language, tags,
+themes, sign). A scored response gives a row of its metric, banded by its score; an
+analysed comment gives a row of metric 'sentiment' whose score is the sentiment score and
+whose band comes from its label (low/mid/high = negative/neutral/positive). The band is
+worked out once per row, not once per bucket table it is added to. Rows with themes also add to
 `theme_bucket`, once per theme.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from shared.metric_math import METRICS, SENTIMENT, SENTIMENT_BANDS, Band, band_scores
+from shared.metric_math import METRICS, SENTIMENT, SENTIMENT_BANDS, band_scores
 from shared.models import BUCKET_MINUTES
 
 BUCKET = timedelta(minutes=BUCKET_MINUTES)
@@ -32,14 +33,22 @@ def bucket_floor(at: datetime) -> datetime:
     return at - (at - _ORIGIN) % BUCKET
 
 
-def _band_condition(which: Band) -> str:
-    parts = [
-        f"(metric = '{m}' AND score IN ({', '.join(map(str, scores))}))"
+def _score_band_sql(prefix: str) -> str:
+    """CASE giving a scored response's band from its metric and score."""
+    whens = [
+        f"WHEN {prefix}metric = '{m}' AND {prefix}score IN ({', '.join(map(str, scores))}) "
+        f"THEN '{which}'"
         for m in METRICS
+        for which in ("low", "mid", "high")
         if (scores := band_scores(m, which))
     ]
-    parts.append(f"(metric = '{SENTIMENT}' AND label = '{SENTIMENT_BANDS[which]}')")
-    return " OR ".join(parts)
+    return f"CASE {' '.join(whens)} END"
+
+
+def _label_band_sql(prefix: str) -> str:
+    """CASE giving an analysed comment's band from its sentiment label."""
+    whens = [f"WHEN '{label}' THEN '{which}'" for which, label in SENTIMENT_BANDS.items()]
+    return f"CASE {prefix}sentiment_label {' '.join(whens)} END"
 
 
 def tally_columns(sign: str = "1") -> str:
@@ -50,7 +59,7 @@ def tally_columns(sign: str = "1") -> str:
             f"sum({sign} * score)",
             f"sum({sign} * score * score)",
             *(
-                f"coalesce(sum({sign}) FILTER (WHERE {_band_condition(b)}), 0)"
+                f"coalesce(sum({sign}) FILTER (WHERE band = '{b}'), 0)"
                 for b in ("low", "mid", "high")
             ),
         ]
@@ -74,13 +83,13 @@ def counted_rows_sql(relation: str, *, prefix: str = "", sign: int = 1, where: s
     )
     kept = f"{p}excluded_reason IS NULL AND ({where})"
     return f"""
-        SELECT {p}metric::text AS metric, {p}score::float8 AS score, NULL::text AS label,
+        SELECT {p}metric::text AS metric, {p}score::float8 AS score, {_score_band_sql(p)} AS band,
                {p}occurred_at AS at, {p}channel AS channel, {p}source_id AS source_id,
                coalesce({p}touchpoint, '') AS touchpoint, coalesce({p}language, '') AS language,
                {p}tags AS tags, {p}themes AS themes, {sign} AS sign
         FROM {relation} WHERE {p}metric IS NOT NULL AND {p}score IS NOT NULL AND {kept}
         UNION ALL
-        SELECT '{SENTIMENT}', {p}sentiment_score, {p}sentiment_label::text, {dims}
+        SELECT '{SENTIMENT}', {p}sentiment_score, {_label_band_sql(p)}, {dims}
         FROM {relation} WHERE {p}sentiment_score IS NOT NULL AND {kept}"""  # noqa: S608 (built from constants, never from input)
 
 

@@ -127,6 +127,8 @@ _SELECT_NEW = ", ".join(
 _DELTA_ROWS = f"""({counted_rows_sql("up", prefix="n_")}
     UNION ALL {counted_rows_sql("up", prefix="o_", sign=-1, where="NOT inserted")})"""
 
+_FROM_DELTA = "SELECT * FROM delta"
+
 _STORE = f"""
     WITH up AS (
         INSERT INTO feedback AS f ({", ".join(COLUMNS)})
@@ -138,7 +140,8 @@ _STORE = f"""
                   {", ".join(f"new.{c} AS n_{c}" for c in _CHANGED)},
                   {", ".join(f"old.{c} AS o_{c}" for c in _CHANGED)}
     ),
-    {",".join(f"{t}_buckets AS ({upsert_buckets_sql(_DELTA_ROWS, target=t)})" for t in TARGETS)}
+    delta AS MATERIALIZED {_DELTA_ROWS},
+    {",".join(f"{t}_buckets AS ({upsert_buckets_sql(_FROM_DELTA, target=t)})" for t in TARGETS)}
     SELECT count(*) FILTER (WHERE inserted),
            count(*) FILTER (WHERE NOT inserted),
            count(*) FILTER (WHERE n_excluded_reason IS NOT NULL)
