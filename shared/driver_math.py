@@ -28,18 +28,6 @@ METHOD = (
 )
 
 
-def minus(a: Tally, b: Tally) -> Tally:
-    """The tally of a's responses that are not in b (b must be a part of a)."""
-    return Tally(
-        a.count - b.count,
-        a.score_sum - b.score_sum,
-        a.score_sq_sum - b.score_sq_sum,
-        a.low - b.low,
-        a.mid - b.mid,
-        a.high - b.high,
-    )
-
-
 def moments(metric: Metric, t: Tally) -> tuple[float, float] | None:
     """Mean and unbiased sample variance of the per-response value; None below 1 response.
 
@@ -83,7 +71,7 @@ class Driver:
 
 def driver(metric: Metric, *, overall: Tally, with_theme: Tally) -> Driver:
     """Compare responses mentioning a theme with the rest, and the theme's impact on the whole."""
-    without = minus(overall, with_theme)
+    without = overall - with_theme
     a, b, whole = moments(metric, with_theme), moments(metric, without), moments(metric, overall)
     difference = std_error = z = p = None
     if a is not None and b is not None:

@@ -135,6 +135,19 @@ class Tally:
             high=self.high + other.high,
         )
 
+    def __sub__(self, other: Tally) -> Tally:
+        """The responses of this tally that are not in `other` (which must be a part of it)."""
+        if not isinstance(other, Tally):
+            return NotImplemented
+        return Tally(
+            count=self.count - other.count,
+            score_sum=self.score_sum - other.score_sum,
+            score_sq_sum=self.score_sq_sum - other.score_sq_sum,
+            low=self.low - other.low,
+            mid=self.mid - other.mid,
+            high=self.high - other.high,
+        )
+
 
 def tally_of(metric: Metric, scores: Iterable[int]) -> Tally:
     """Tally raw scores (for tests and recomputation); raises ValueError on an invalid score."""

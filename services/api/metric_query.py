@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import DateTime
 
 from services.api.rollup_plan import DAY, HOUR, coarse_spans
-from services.scoring.aggregation import BUCKET, bucket_floor
+from shared.buckets import BUCKET, bucket_floor
 from shared.metric_math import METRICS, SENTIMENT, SENTIMENT_BANDS, Tally, band_scores
 from shared.models import (
     Feedback,
@@ -206,17 +206,6 @@ def _run(
     return out
 
 
-def _minus(a: Tally, b: Tally) -> Tally:
-    return Tally(
-        a.count - b.count,
-        a.score_sum - b.score_sum,
-        a.score_sq_sum - b.score_sq_sum,
-        a.low - b.low,
-        a.mid - b.mid,
-        a.high - b.high,
-    )
-
-
 def _merge(into: dict[tuple[int, Key], Tally], part: Grid) -> None:
     for k, t in part.items():
         into[k] = into[k] + t
@@ -272,7 +261,7 @@ def tallies(
         for (i, _), part in tagged.items():
             tagged_sum[i] = tagged_sum[i] + part
         for (i, _), t in whole.items():
-            out[(i, None)] = out[(i, None)] + _minus(t, tagged_sum[i])
+            out[(i, None)] = out[(i, None)] + (t - tagged_sum[i])
         _merge(out, tagged)
     else:
         _merge(out, _whole_buckets(session, metric, cuts, split, filters, group))
@@ -310,19 +299,9 @@ def _whole_buckets(
     out: dict[tuple[int, Key], Tally] = defaultdict(Tally)
     quarter_src = _buckets(metric)
     if len(quarters) > MAX_LISTED_QUARTERS:
-        when = and_(quarter_src.time >= first, quarter_src.time < end)
-        _merge(
-            out,
-            _run(
-                session,
-                quarter_src,
-                cuts,
-                and_(when, quarter_src.time.not_in(split)),
-                filters,
-                group,
-            ),
-        )
-        return dict(out)
+        t = quarter_src.time
+        when = and_(t >= first, t < end, t.not_in(split))
+        return _run(session, quarter_src, cuts, when, filters, group)
     for unit, table in ((DAY, MetricRollupDay), (HOUR, MetricRollupHour)):
         if spans.get(unit):
             src = _buckets(metric, table)

@@ -15,18 +15,19 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from shared.buckets import ORIGIN
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 UNITS = (DAY, HOUR)
-_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 
 Span = tuple[datetime, datetime]
 
 
 def _aligned(at: datetime, unit: timedelta) -> bool:
-    return (at - _ORIGIN) % unit == timedelta(0)
+    return (at - ORIGIN) % unit == timedelta(0)
 
 
 def _cut_inside(sorted_cuts: Sequence[datetime], lo: datetime, hi: datetime) -> bool:
@@ -64,4 +65,4 @@ def coarse_spans(
 
 def _next_boundary(t: datetime) -> datetime:
     """The next instant at which an hour could start (quarter hours are left to the buckets)."""
-    return t + (HOUR - (t - _ORIGIN) % HOUR)
+    return t + (HOUR - (t - ORIGIN) % HOUR)

@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import Depends, Query
 from pydantic import AwareDatetime
 
+from shared.buckets import BUCKET, bucket_floor
 from shared.problems import FieldError, ProblemError
 
 _WINDOW = re.compile(r"^(\d{1,4})([hdw])$")
 _UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 MAX_SPAN = timedelta(days=3660)
 MAX_POINTS = 2000
-_QUARTER = timedelta(minutes=15)
 
 Interval = Literal["1h", "1d", "1w"]
 
@@ -99,16 +99,16 @@ def _hour_starts(start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]
     # quarter hour; walking the quarters finds them, including a repeated hour at a DST end.
     for at in (start, end):
         offset = at.astimezone(tz).utcoffset() or timedelta(0)
-        if offset % _QUARTER:
+        if offset % BUCKET:
             raise bad_param("query.tz", f"offset {offset} at {at} is not a multiple of 15 minutes")
     out: list[datetime] = []
-    at = start - (start - datetime(2000, 1, 1, tzinfo=UTC)) % _QUARTER + _QUARTER
+    at = bucket_floor(start) + BUCKET
     while at < end:
         if at.astimezone(tz).minute == 0:
             out.append(at)
             if len(out) >= MAX_POINTS:
                 raise _too_many("1h")
-        at += _QUARTER
+        at += BUCKET
     return out
 
 

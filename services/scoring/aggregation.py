@@ -7,30 +7,28 @@ A counted row is (metric, score, band, at, channel, source_id, touchpoint, langu
 themes, sign). A scored response gives a row of its metric, banded by its score; an
 analysed comment gives a row of metric 'sentiment' whose score is the sentiment score and
 whose band comes from its label (low/mid/high = negative/neutral/positive). The band is
-worked out once per row, not once per bucket table it is added to. Rows with themes also add to
-`theme_bucket`, once per theme.
+worked out once per row, not once per bucket table it is added to. Rows with themes also
+add to `theme_bucket`, once per theme.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from shared.buckets import ORIGIN
 from shared.metric_math import METRICS, SENTIMENT, SENTIMENT_BANDS, band_scores
 from shared.models import BUCKET_MINUTES
 
-BUCKET = timedelta(minutes=BUCKET_MINUTES)
-_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
-SLOT_SQL = f"date_bin('{BUCKET_MINUTES} minutes', {{at}}, timestamptz '2000-01-01 00:00:00+00')"
+SLOT_SQL = f"date_bin('{BUCKET_MINUTES} minutes', {{at}}, timestamptz '{ORIGIN.isoformat()}')"
 Target = Literal["metric", "hour", "day", "tag", "theme"]
 TARGETS: tuple[Target, ...] = ("metric", "hour", "day", "tag", "theme")
-ROLLUPS = {"hour": "metric_rollup_hour", "day": "metric_rollup_day"}
-"""The metric buckets again per UTC hour and day, so long windows sum fewer rows."""
-
-
-def bucket_floor(at: datetime) -> datetime:
-    """The start of the bucket holding `at` (what SLOT_SQL computes in the database)."""
-    return at - (at - _ORIGIN) % BUCKET
+TABLES: dict[Target, str] = {
+    "metric": "metric_bucket",
+    "hour": "metric_rollup_hour",  # the metric buckets again per UTC hour and day,
+    "day": "metric_rollup_day",  # so long windows sum fewer rows
+    "tag": "metric_tag_bucket",
+    "theme": "theme_bucket",
+}
 
 
 def _score_band_sql(prefix: str) -> str:
@@ -77,16 +75,13 @@ def counted_rows_sql(relation: str, *, prefix: str = "", sign: int = 1, where: s
     a response counts when it is scored and not excluded, a comment when it was analysed.
     """
     p = prefix
-    dims = (
-        f"{p}occurred_at, {p}channel, {p}source_id, coalesce({p}touchpoint, ''), "
-        f"coalesce({p}language, ''), {p}tags, {p}themes, {sign}"
-    )
+    dims = f"""{p}occurred_at AS at, {p}channel AS channel, {p}source_id AS source_id,
+               coalesce({p}touchpoint, '') AS touchpoint, coalesce({p}language, '') AS language,
+               {p}tags AS tags, {p}themes AS themes, {sign} AS sign"""
     kept = f"{p}excluded_reason IS NULL AND ({where})"
     return f"""
         SELECT {p}metric::text AS metric, {p}score::float8 AS score, {_score_band_sql(p)} AS band,
-               {p}occurred_at AS at, {p}channel AS channel, {p}source_id AS source_id,
-               coalesce({p}touchpoint, '') AS touchpoint, coalesce({p}language, '') AS language,
-               {p}tags AS tags, {p}themes AS themes, {sign} AS sign
+               {dims}
         FROM {relation} WHERE {p}metric IS NOT NULL AND {p}score IS NOT NULL AND {kept}
         UNION ALL
         SELECT '{SENTIMENT}', {p}sentiment_score, {_label_band_sql(p)}, {dims}
@@ -101,24 +96,22 @@ def upsert_buckets_sql(rows: str, *, target: Target) -> str:
     """
     add = ", ".join(f"{c} = b.{c} + excluded.{c}" for c in TALLY_COLUMNS)
     dims = ", ".join(DIMENSIONS)
+    table = TABLES[target]
+    slot = SLOT_SQL.format(at="at")
+    source = f"({rows}) AS r"
     if target == "tag":
-        table, key = "metric_tag_bucket", f"metric, t.key, {{slot}}, t.value, {dims}"
-        source = f"({rows}) AS r CROSS JOIN LATERAL jsonb_each_text(r.tags) AS t"
+        key = f"metric, t.key, {slot}, t.value, {dims}"
+        source += " CROSS JOIN LATERAL jsonb_each_text(r.tags) AS t"
         width = 8
     elif target == "theme":
-        table, key = "theme_bucket", f"metric, {{slot}}, th.theme, {dims}"
-        source = f"({rows}) AS r CROSS JOIN LATERAL unnest(r.themes) AS th(theme)"
+        key = f"metric, {slot}, th.theme, {dims}"
+        source += " CROSS JOIN LATERAL unnest(r.themes) AS th(theme)"
         width = 7
-    elif target in ROLLUPS:
-        table = ROLLUPS[target]
-        key = f"metric, date_trunc('{target}', at, 'UTC'), {dims}"
-        source = f"({rows}) AS r"
-        width = 6
     else:
-        table, key = "metric_bucket", f"metric, {{slot}}, {dims}"
-        source = f"({rows}) AS r"
+        if target != "metric":  # an hour or day rollup
+            slot = f"date_trunc('{target}', at, 'UTC')"
+        key = f"metric, {slot}, {dims}"
         width = 6
-    key = key.format(slot=SLOT_SQL.format(at="at"))
     groups = ", ".join(str(i) for i in range(1, width + 1))
     return f"""
         INSERT INTO {table} AS b

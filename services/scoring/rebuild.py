@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.scoring.aggregation import TARGETS, counted_rows_sql, upsert_buckets_sql
+from services.scoring.aggregation import TABLES, TARGETS, counted_rows_sql, upsert_buckets_sql
 
 _ALL_COUNTED = counted_rows_sql("feedback")
-_TABLES = "metric_bucket, metric_rollup_hour, metric_rollup_day, metric_tag_bucket, theme_bucket"
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,8 @@ def rebuild_aggregates(*, session: Session) -> RebuildResult:
     Comments are not analysed again: the stored language, sentiment and themes are summed,
     so the rebuild gives what the stream gave even after the taxonomy changed.
     """
-    session.execute(text(f"LOCK TABLE {_TABLES} IN EXCLUSIVE MODE"))
-    for table in _TABLES.split(", "):
+    session.execute(text(f"LOCK TABLE {', '.join(TABLES.values())} IN EXCLUSIVE MODE"))
+    for table in TABLES.values():
         session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (constant table names)
     written = [
         session.execute(text(upsert_buckets_sql(_ALL_COUNTED, target=target))).rowcount  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from kafka import TopicPartition
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.scoring.aggregation import bucket_floor
+from shared.buckets import bucket_floor
 from shared.events import FeedbackEvent, event_id_for
 from shared.kafka import EventProducer
 from shared.metric_math import METRICS, SCALES, Metric, Tally, tally_of

@@ -17,12 +17,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
-from services.scoring.aggregation import BUCKET, bucket_floor
 from shared.alert_models import Alert
+from shared.buckets import BUCKET, bucket_floor
 from shared.metric_math import Tally
 from shared.models import Feedback, MetricBucket
-
-GROUP_DIMENSIONS = ("channel", "source_id", "touchpoint", "language")
 
 
 def window_end(now: datetime) -> datetime:
