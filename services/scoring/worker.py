@@ -85,7 +85,6 @@ class ScoringWorker:
         self.stats = WorkerStats()
         # Told the metrics of each committed batch (the alert engine); never on the commit path.
         self._on_committed = on_committed
-        self._touched: frozenset[str | None] = frozenset()
 
     def stop(self) -> None:
         """Ask the loop to finish the batch in hand, commit it, and return."""
@@ -114,7 +113,7 @@ class ScoringWorker:
                     self.stats.first_record_at = time.monotonic()
                 started = time.perf_counter()
                 try:
-                    self._process(records)
+                    touched = self._process(records)
                 except (SQLAlchemyError, BrokerUnavailable) as exc:
                     reason = "database" if isinstance(exc, SQLAlchemyError) else "broker"
                     BATCH_FAILURES.labels(group, reason).inc()
@@ -130,7 +129,7 @@ class ScoringWorker:
                 _commit(consumer)
                 BATCH_DURATION.labels(group).observe(time.perf_counter() - started)
                 BATCH_RECORDS.labels(group).observe(len(records))
-                self._committed()
+                self._committed(touched)
                 lag.processed(records)
                 lag.update(consumer)
                 self.stats.records += len(records)
@@ -140,11 +139,12 @@ class ScoringWorker:
             consumer.close(autocommit=False)
             log.info("scoring worker stopped")
 
-    def _process(self, records: list[ConsumerRecord]) -> None:
+    def _process(self, records: list[ConsumerRecord]) -> frozenset[str | None]:
+        """Store the batch; return the metrics it touched, for the after-commit hook."""
         batch = list(self._decode(records))
-        self._touched = frozenset(item.event.metric for item in batch)
+        touched = frozenset(item.event.metric for item in batch)
         if not batch:
-            return
+            return touched
         started = time.perf_counter()
         with transaction(self._sessions) as session:
             result = store_batch(
@@ -181,13 +181,14 @@ class ScoringWorker:
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
+        return touched
 
-    def _committed(self) -> None:
+    def _committed(self, touched: frozenset[str | None]) -> None:
         """Pass the batch's metrics to the hook; a failing hook is logged, never raised."""
-        if self._on_committed is None or not self._touched:
+        if self._on_committed is None or not touched:
             return
         try:
-            self._on_committed(self._touched)
+            self._on_committed(touched)
         except Exception:
             log.exception("after-commit hook failed")
 
