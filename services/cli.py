@@ -40,7 +40,7 @@ def _wait_for_topics(common: CommonSettings, timeout_s: float = 60.0) -> None:
         try:
             ensure_topics(
                 common.kafka_bootstrap_servers,
-                [common.voc_feedback_topic, common.voc_dlq_topic, common.voc_alerts_topic],
+                common.topics,
                 partitions=common.voc_topic_partitions,
             )
             return

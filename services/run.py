@@ -171,7 +171,7 @@ def run_all(*, data_dir: str) -> None:
         upgrade(common.database_url)
         ensure_topics(
             common.kafka_bootstrap_servers,
-            [common.voc_feedback_topic, common.voc_dlq_topic, common.voc_alerts_topic],
+            common.topics,
             partitions=common.voc_topic_partitions,
         )
         engine = make_engine(common.database_url, pool_size=1)

@@ -53,6 +53,11 @@ class CommonSettings(BaseSettings):
     )
     voc_log_level: str = Field(default="INFO", description="Python log level name")
 
+    @property
+    def topics(self) -> list[str]:
+        """Every topic the services use, as `voc migrate`, `voc run` and the tests create them."""
+        return [self.voc_feedback_topic, self.voc_dlq_topic, self.voc_alerts_topic]
+
     @field_validator("database_url")
     @classmethod
     def _sqlalchemy_driver(cls, url: str) -> str:

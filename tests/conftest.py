@@ -92,7 +92,7 @@ def common(database_url: str, kafka_bootstrap: str) -> CommonSettings:
     )
     ensure_topics(
         kafka_bootstrap,
-        [settings.voc_feedback_topic, settings.voc_dlq_topic, settings.voc_alerts_topic],
+        settings.topics,
         partitions=settings.voc_topic_partitions,
     )
     return settings

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from shared.metric_math import Metric, score_problem
+from shared.metric_math import SCALES, Metric, score_problem
 
-SCALE_MAX: dict[Metric, int] = {"nps": 10, "csat": 5, "ces": 7}
+SCALE_MAX: dict[Metric, int] = {m: hi for m, (_, hi) in SCALES.items()}
 
 # Arabic-Indic (U+0660..) and Extended Arabic-Indic / Persian (U+06F0..) digits.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")

@@ -18,9 +18,7 @@ from urllib.parse import urlencode
 from services.simulate.feedback import SimulatedResponse, score_text
 from shared import provider_signing as sign
 from shared.events import event_id_for
-from shared.metric_math import Metric
-
-METRICS: tuple[Metric, ...] = ("nps", "csat", "ces")
+from shared.metric_math import METRICS, Metric
 
 
 @dataclass(frozen=True)

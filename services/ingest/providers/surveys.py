@@ -17,8 +17,6 @@ from shared.events import metric_score_problem
 from shared.metric_math import Metric
 from shared.providers import SurveyFormConfig
 
-METRICS: tuple[Metric, ...] = ("nps", "csat", "ces")
-
 
 def mapped_feedback(
     *,
