@@ -15,27 +15,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from shared.metric_math import Metric, Tally
+from shared.response_moments import response_mean, response_moments
 
 Direction = Literal["below", "above"]
-
-
-def response_moments(metric: Metric, tally: Tally) -> tuple[float, float | None]:
-    """Mean (the metric value) and unbiased sample variance of per-response values."""
-    n = tally.count
-    if n <= 0:
-        raise ValueError("no responses")
-    if metric == "nps":
-        mean = 100.0 * (tally.high - tally.low) / n
-        mean_sq = 10_000.0 * (tally.high + tally.low) / n
-    elif metric == "csat":
-        mean = 100.0 * tally.high / n
-        mean_sq = 10_000.0 * tally.high / n
-    else:
-        mean = tally.score_sum / n
-        mean_sq = tally.score_sq_sum / n
-    if n < 2:
-        return mean, None
-    return mean, max(0.0, mean_sq - mean * mean) * n / (n - 1)
 
 
 def _beta_continued_fraction(a: float, b: float, x: float) -> float:
@@ -121,8 +103,8 @@ def drop_test(
     counts = {"recent_count": recent.count, "baseline_count": baseline.count}
     if recent.count < max(2, min_count) or baseline.count < max(2, min_count):
         return DropTest(
-            recent_value=response_moments(metric, recent)[0] if recent.count else None,
-            baseline_value=response_moments(metric, baseline)[0] if baseline.count else None,
+            recent_value=response_mean(metric, recent),
+            baseline_value=response_mean(metric, baseline),
             **counts,
             difference=None,
             statistic=None,
@@ -131,8 +113,10 @@ def drop_test(
             holds=False,
             reason=f"fewer than {min_count} responses in a window",
         )
-    mean_r, var_r = response_moments(metric, recent)
-    mean_b, var_b = response_moments(metric, baseline)
+    # Both windows hold 2 responses or more here, so each has a mean and a variance.
+    moments_r, moments_b = response_moments(metric, recent), response_moments(metric, baseline)
+    assert moments_r is not None and moments_b is not None
+    (mean_r, var_r), (mean_b, var_b) = moments_r, moments_b
     assert var_r is not None and var_b is not None
     diff = mean_r - mean_b
     se_sq_r, se_sq_b = var_r / recent.count, var_b / baseline.count
@@ -187,7 +171,7 @@ def threshold_test(
     metric: Metric, tally: Tally, *, level: float, direction: Direction, min_count: int
 ) -> ThresholdTest:
     """Whether the window's value is below (or above) level, on at least min_count responses."""
-    value = response_moments(metric, tally)[0] if tally.count else None
+    value = response_mean(metric, tally)
     holds = (
         value is not None
         and tally.count >= min_count

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from shared.metric_math import Metric, Tally
+from shared.response_moments import response_moments
 
 SIGNIFICANCE_LEVEL = 0.05
 METHOD = (
@@ -26,26 +27,6 @@ METHOD = (
     "CSAT 100/0, CES score) with unbiased sample variances; two-sided p-value; "
     f"significant when p < {SIGNIFICANCE_LEVEL}"
 )
-
-
-def moments(metric: Metric, t: Tally) -> tuple[float, float] | None:
-    """Mean and unbiased sample variance of the per-response value; None below 1 response.
-
-    The variance is 0.0 for a single response (it is unknown, and the test then says so
-    by returning no p-value).
-    """
-    n = t.count
-    if n < 1:
-        return None
-    if metric == "nps":
-        mean, mean_sq = 100.0 * (t.high - t.low) / n, 10_000.0 * (t.high + t.low) / n
-    elif metric == "csat":
-        mean, mean_sq = 100.0 * t.high / n, 10_000.0 * t.high / n
-    else:
-        mean, mean_sq = t.score_sum / n, t.score_sq_sum / n
-    if n < 2:
-        return mean, 0.0
-    return mean, max(0.0, mean_sq - mean * mean) * n / (n - 1)
 
 
 def two_sided_p(z: float) -> float:
@@ -72,11 +53,12 @@ class Driver:
 def driver(metric: Metric, *, overall: Tally, with_theme: Tally) -> Driver:
     """Compare responses mentioning a theme with the rest, and the theme's impact on the whole."""
     without = overall - with_theme
-    a, b, whole = moments(metric, with_theme), moments(metric, without), moments(metric, overall)
+    a, b = response_moments(metric, with_theme), response_moments(metric, without)
+    whole = response_moments(metric, overall)
     difference = std_error = z = p = None
     if a is not None and b is not None:
         difference = a[0] - b[0]
-        if with_theme.count >= 2 and without.count >= 2:
+        if a[1] is not None and b[1] is not None:  # both sides have 2 responses or more
             std_error = math.sqrt(a[1] / with_theme.count + b[1] / without.count)
             if std_error > 0:
                 z = difference / std_error

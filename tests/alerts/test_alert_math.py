@@ -10,7 +10,6 @@ from shared.alert_math import (
     backoff_seconds,
     drop_test,
     regularized_beta,
-    response_moments,
     student_t_cdf,
     threshold_test,
 )
@@ -19,20 +18,6 @@ from shared.metric_math import Tally, tally_of
 
 def _nps(promoters: int, passives: int, detractors: int) -> Tally:
     return tally_of("nps", [10] * promoters + [8] * passives + [0] * detractors)
-
-
-def test_moments_put_each_response_on_the_metric_scale() -> None:
-    # NPS +100, +100, -100, 0: mean 25, squared deviations 5625+5625+15625+625 over 3.
-    mean, var = response_moments("nps", tally_of("nps", [10, 9, 3, 7]))
-    assert mean == pytest.approx(25.0)
-    assert var == pytest.approx(27500 / 3)
-    # CSAT 100, 100, 0.
-    mean, var = response_moments("csat", tally_of("csat", [5, 4, 1]))
-    assert mean == pytest.approx(200 / 3)
-    assert var == pytest.approx(10000 / 3)
-    mean, var = response_moments("ces", tally_of("ces", [1, 2, 3]))
-    assert mean == pytest.approx(2.0) and var == pytest.approx(1.0)
-    assert response_moments("ces", tally_of("ces", [4]))[1] is None
 
 
 def test_incomplete_beta_and_student_t_match_tables() -> None:

@@ -7,8 +7,8 @@ import statistics
 
 import pytest
 
-from shared.driver_math import driver, moments, two_sided_p
-from shared.metric_math import Tally, compute, tally_of
+from shared.driver_math import driver, two_sided_p
+from shared.metric_math import compute, tally_of
 
 
 def nps_points(scores: list[int]) -> list[int]:
@@ -35,15 +35,6 @@ def test_nps_driver_matches_welch_on_per_response_values() -> None:
     assert d.impact == pytest.approx(whole - statistics.mean(b))
 
 
-def test_csat_and_ces_use_their_own_per_response_values() -> None:
-    csat = tally_of("csat", [5, 4, 1, 2])
-    mean, var = moments("csat", csat) or (0.0, 0.0)
-    assert mean == pytest.approx(50.0)
-    assert var == pytest.approx(statistics.variance([100, 100, 0, 0]))
-    ces = tally_of("ces", [7, 1, 4])
-    assert moments("ces", ces) == pytest.approx((4.0, statistics.variance([7, 1, 4])))
-
-
 def test_a_large_gap_on_many_responses_is_significant() -> None:
     with_theme = tally_of("nps", [0] * 80 + [10] * 20)
     overall = with_theme + tally_of("nps", [10] * 300 + [0] * 100)
@@ -64,7 +55,6 @@ def test_degenerate_sides_give_no_test() -> None:
     same = tally_of("nps", [10, 10])
     d = driver("nps", overall=same + same, with_theme=same)
     assert d.difference == 0 and d.std_error == 0 and d.z is None
-    assert moments("nps", Tally()) is None
 
 
 def test_minus_and_two_sided_p() -> None:
