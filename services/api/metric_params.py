@@ -1,4 +1,4 @@
-"""The query parameters every metric read shares: filters, group_by and min_count."""
+"""The parameters every metric read shares: the metric path, filters, group_by and min_count."""
 
 from __future__ import annotations
 
@@ -6,17 +6,25 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 
 from services.api.metric_query import DIMENSIONS, Filters, GroupBy
 from services.api.windows import bad_param
 from shared.events import Channel
-from shared.metric_math import MIN_RELIABLE_COUNT
+from shared.metric_math import MIN_RELIABLE_COUNT, Measure
 from shared.text.themes import THEME_KEY
 
 _TAG = re.compile(r"^([^:\x00]{1,64}):([^\x00]{0,128})$")
 _GROUP_TAG = re.compile(r"^tag:([^\x00]{1,64})$")
 MAX_TAG_FILTERS = 10
+
+MetricPath = Annotated[
+    Measure,
+    Path(
+        description="nps, csat, ces, or a comment sentiment measure: sentiment (mean -1..1), "
+        "positive_share or negative_share (% of comments)"
+    ),
+]
 
 
 @dataclass(frozen=True)

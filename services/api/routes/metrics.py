@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from services.api.caching import CACHED_RESPONSES, conditional_json
 from services.api.deps import ReadKey, SessionDep, SettingsDep
-from services.api.metric_params import SliceDep
+from services.api.metric_params import MetricPath, SliceDep
 from services.api.metric_query import tallies
 from services.api.metric_schema import (
     GroupStat,
@@ -25,13 +23,6 @@ from services.api.windows import WindowDep
 from shared.metric_math import Measure, compute, stored_metric
 from shared.problems import PROBLEM_RESPONSES
 
-MetricPath = Annotated[
-    Measure,
-    Path(
-        description="nps, csat, ces, or a comment sentiment measure: sentiment (mean -1..1), "
-        "positive_share or negative_share (% of comments)"
-    ),
-]
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"], responses=PROBLEM_RESPONSES)
 
 

@@ -5,25 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from services.api.caching import CACHED_RESPONSES, conditional_json
 from services.api.deps import ReadKey, SessionDep, SettingsDep
-from services.api.metric_params import SliceDep
+from services.api.metric_params import MetricPath, SliceDep
 from services.api.metric_query import tallies
 from services.api.metric_schema import Stat, Window, split_groups, stat, totals, with_method_doc
 from services.api.windows import Interval, WindowDep, interval_cuts, on_boundary, zone
 from shared.metric_math import Measure, Tally, compute, stored_metric
 from shared.problems import PROBLEM_RESPONSES
 
-MetricPath = Annotated[
-    Measure,
-    Path(
-        description="nps, csat, ces, or a comment sentiment measure: sentiment (mean -1..1), "
-        "positive_share or negative_share (% of comments)"
-    ),
-]
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"], responses=PROBLEM_RESPONSES)
 
 
