@@ -8,11 +8,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import FrameType
 
 from fastapi import FastAPI
 from kafka.errors import KafkaError
+from sqlalchemy import Engine
 
 from shared.api_keys import SCOPES, create_api_key
 from shared.db import make_engine, make_sessionmaker, transaction
@@ -91,8 +93,37 @@ def _ops_server(host: str, port: int, readiness: Readiness) -> OpsServer:
         raise SystemExit(f"cannot serve metrics and health on {host}:{port}: {exc}") from None
 
 
+@contextmanager
+def _consumer_running(
+    *, host: str, port: int, common: CommonSettings, engine: Engine, stop: Callable[[], None]
+) -> Iterator[None]:
+    """Serve ops endpoints and turn SIGTERM or SIGINT into `stop` while a consumer process runs.
+
+    The engine is the process's only one, so it is disposed last, after the ops server closes.
+    """
+    # Ready when it can do its work: read its topic and store into the database.
+    readiness = Readiness.of(engine=engine, bootstrap_servers=common.kafka_bootstrap_servers)
+    ops = _ops_server(host, port, readiness)
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
+        stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        yield
+    finally:
+        ops.close()
+        engine.dispose()
+
+
 def cmd_scoring(_: argparse.Namespace) -> None:
-    """Run one scoring worker (and the dead-letter recorder) until SIGTERM or SIGINT."""
+    """Run a scoring worker, its alert threads and its ops server until SIGTERM or SIGINT.
+
+    Beside the worker run the alert evaluator and the notification dispatcher (unless
+    SCORING_ALERTS_ENABLED is false) and an HTTP server for /metrics, /healthz and /readyz.
+    """
     from services.scoring.alerts.runner import AlertEngine
     from services.scoring.config import ScoringSettings
     from services.scoring.worker import ScoringWorker
@@ -102,7 +133,6 @@ def cmd_scoring(_: argparse.Namespace) -> None:
     engine = make_engine(common.database_url, pool_size=2)
     producer = EventProducer(common.kafka_bootstrap_servers, client_id="voc-scoring")
     sessions = make_sessionmaker(engine)
-    # Alert evaluation and notification delivery run as threads beside the worker.
     alert_engine = (
         AlertEngine(common=common, settings=settings, sessions=sessions, producer=producer)
         if settings.alerts_enabled
@@ -115,26 +145,21 @@ def cmd_scoring(_: argparse.Namespace) -> None:
         dead_letters=producer,
         on_committed=alert_engine.batch_committed if alert_engine else None,
     )
-    # Ready when it can do its work: read the topic and store into the database.
-    readiness = Readiness.of(engine=engine, bootstrap_servers=common.kafka_bootstrap_servers)
-    ops = _ops_server(settings.http_host, settings.http_port, readiness)
-
-    def on_signal(signum: int, _: FrameType | None) -> None:
-        log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
-        worker.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        if alert_engine is not None:
-            alert_engine.start()
-        worker.run()
-    finally:
-        if alert_engine is not None:
-            alert_engine.stop()
-        producer.close()
-        ops.close()
-        engine.dispose()
+    with _consumer_running(
+        host=settings.http_host,
+        port=settings.http_port,
+        common=common,
+        engine=engine,
+        stop=worker.stop,
+    ):
+        try:
+            if alert_engine is not None:
+                alert_engine.start()
+            worker.run()
+        finally:
+            if alert_engine is not None:
+                alert_engine.stop()
+            producer.close()
 
 
 def cmd_dead_letters(_: argparse.Namespace) -> None:
@@ -144,8 +169,6 @@ def cmd_dead_letters(_: argparse.Namespace) -> None:
     common, settings = _settings("dead-letters", DeadLetterSettings)
     _wait_for_topics(common)
     engine = make_engine(common.database_url, pool_size=1)
-    readiness = Readiness.of(engine=engine, bootstrap_servers=common.kafka_bootstrap_servers)
-    ops = _ops_server(settings.http_host, settings.http_port, readiness)
     recorder = DeadLetterRecorder(
         bootstrap_servers=common.kafka_bootstrap_servers,
         topic=common.voc_dlq_topic,
@@ -153,18 +176,14 @@ def cmd_dead_letters(_: argparse.Namespace) -> None:
         sessions=make_sessionmaker(engine),
     )
     stop = threading.Event()
-
-    def on_signal(signum: int, _: FrameType | None) -> None:
-        log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
+    with _consumer_running(
+        host=settings.http_host,
+        port=settings.http_port,
+        common=common,
+        engine=engine,
+        stop=stop.set,
+    ):
         recorder.run(stop)
-    finally:
-        ops.close()
-        engine.dispose()
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:
