@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.api.deps import AdminKey, SessionDep
 from shared.alert_models import AlertRule, NotificationDestination
 from shared.events import Channel
+from shared.metric_math import SCALES, Metric
 from shared.problems import (
     PROBLEM_RESPONSES,
     FieldError,
@@ -24,11 +25,9 @@ from shared.problems import (
 
 router = APIRouter(prefix="/v1/alert-rules", tags=["alerts"], responses=PROBLEM_RESPONSES)
 RuleId = Annotated[str, Path(max_length=32, description="The rule's id, rul_...")]
-RuleMetric = Literal["nps", "csat", "ces"]
 DAY = 86_400
 # The value range of each metric, for checking a threshold level.
 VALUE_RANGES = {"nps": (-100.0, 100.0), "csat": (0.0, 100.0), "ces": (1.0, 7.0)}
-SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 Seconds = Annotated[int, Field(ge=900, le=90 * DAY)]
 
 
@@ -102,7 +101,7 @@ class RuleIn(_Strict):
     """A rule as created (and as a PATCH must leave it)."""
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
-    metric: RuleMetric | None = Field(
+    metric: Metric | None = Field(
         default=None, description="Required for drop and threshold; optional otherwise"
     )
     condition: Condition
@@ -126,7 +125,7 @@ class RulePatch(_Strict):
     """Fields to change; the rule as a whole is checked again."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]*$")
-    metric: RuleMetric | None = None
+    metric: Metric | None = None
     condition: Condition | None = None
     filters: RuleFilters | None = None
     group_by: Literal["channel", "source_id", "touchpoint", "language"] | None = None
@@ -142,7 +141,7 @@ class RuleOut(BaseModel):
 
     id: str
     name: str
-    metric: RuleMetric | None
+    metric: Metric | None
     condition: dict[str, Any]
     filters: dict[str, str]
     group_by: str | None
@@ -177,7 +176,7 @@ def _semantic_errors(rule: RuleIn, session: Session) -> list[FieldError]:
         if scored and rule.metric is None:
             bad("metric", "a score range needs a metric")
         if scored and rule.metric is not None:
-            lo, hi = SCORE_RANGES[rule.metric]
+            lo, hi = SCALES[rule.metric]
             for name in ("min_score", "max_score"):
                 value = getattr(c, name)
                 if value is not None and not lo <= value <= hi:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -23,6 +23,7 @@ from services.api.theme_query import (
 )
 from services.api.windows import Interval, WindowDep, bad_param, interval_cuts, on_boundary, zone
 from shared.driver_math import METHOD
+from shared.metric_math import Metric
 from shared.problems import PROBLEM_RESPONSES
 from shared.text.themes import THEME_KEY
 
@@ -126,7 +127,7 @@ class Overall(BaseModel):
 class DriversOut(BaseModel):
     """Key drivers of one metric, largest impact first."""
 
-    metric: Literal["nps", "csat", "ces"]
+    metric: Metric
     method: str
     window: Window
     filters: dict[str, str | list[str]]
@@ -263,9 +264,7 @@ def read_drivers(
     _: ReadKey,
     span: WindowDep,
     part: SliceDep,
-    metric: Annotated[
-        Literal["nps", "csat", "ces"], Query(description="The metric to explain")
-    ] = "nps",
+    metric: Annotated[Metric, Query(description="The metric to explain")] = "nps",
 ) -> Response:
     """For each theme mentioned by scored responses: the metric among responses mentioning
     it, among all the others (with or without a comment), the difference and its
