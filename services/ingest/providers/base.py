@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
 
 from services.ingest.sources import ActiveSource
 from shared.metric_math import Metric
 from shared.problems import FieldError
+
+if TYPE_CHECKING:
+    from services.ingest.providers.forms import Form
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,17 @@ class Delivery:
         """The media type without parameters."""
         value = self.headers.get("content-type")
         return value.split(";", 1)[0].strip().lower() if value else None
+
+    @cached_property
+    def form(self) -> Form:
+        """The body read as a form, once: a provider reads it to authenticate and again to parse.
+
+        Raises Unparseable (not cached, so it is raised again) if the body is no form.
+        """
+        # Imported here because forms imports this module (for Unparseable).
+        from services.ingest.providers.forms import read_form
+
+        return read_form(self)[0]
 
 
 @dataclass(frozen=True)

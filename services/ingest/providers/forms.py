@@ -38,6 +38,19 @@ def parse_urlencoded(body: bytes) -> Form:
     return form
 
 
+@dataclass
+class _Part:
+    """One multipart part: its Content-Disposition parameters (read once) and its data."""
+
+    disposition: dict[bytes, bytes] = field(default_factory=dict)
+    data: bytearray = field(default_factory=bytearray)
+
+    @property
+    def is_field(self) -> bool:
+        """A named part that is not an attachment."""
+        return b"name" in self.disposition and b"filename" not in self.disposition
+
+
 def parse_multipart(body: bytes, content_type: str) -> tuple[Form, dict[str, bytes]]:
     """`multipart/form-data` fields, text decoded as UTF-8 and also kept as bytes; parts with a
     file name (attachments) are skipped, never buffered to disk."""
@@ -45,12 +58,12 @@ def parse_multipart(body: bytes, content_type: str) -> tuple[Form, dict[str, byt
     boundary = params.get(b"boundary")
     if not boundary:
         raise Unparseable("multipart body without a boundary")
-    parts: list[tuple[dict[bytes, bytes], bytearray]] = []
+    parts: list[_Part] = []
     header_field = bytearray()
     header_value = bytearray()
 
     def begin() -> None:
-        parts.append(({}, bytearray()))
+        parts.append(_Part())
 
     def on_field(data: bytes, start: int, end: int) -> None:
         header_field.extend(data[start:end])
@@ -59,14 +72,15 @@ def parse_multipart(body: bytes, content_type: str) -> tuple[Form, dict[str, byt
         header_value.extend(data[start:end])
 
     def header_end() -> None:
-        parts[-1][0][bytes(header_field).lower()] = bytes(header_value)
+        if bytes(header_field).lower() == b"content-disposition":
+            parts[-1].disposition = parse_options_header(bytes(header_value))[1]
         header_field.clear()
         header_value.clear()
 
     def on_data(data: bytes, start: int, end: int) -> None:
-        headers, buffer = parts[-1]
-        if b"filename" not in parse_options_header(headers.get(b"content-disposition"))[1]:
-            buffer.extend(data[start:end])
+        part = parts[-1]
+        if part.is_field:
+            part.data.extend(data[start:end])
 
     parser = MultipartParser(
         boundary,
@@ -86,13 +100,12 @@ def parse_multipart(body: bytes, content_type: str) -> tuple[Form, dict[str, byt
         raise Unparseable(f"multipart body cannot be read: {exc}") from None
     form = Form()
     raw: dict[str, bytes] = {}
-    for headers, buffer in parts:
-        disposition = parse_options_header(headers.get(b"content-disposition"))[1]
-        if b"filename" in disposition or b"name" not in disposition:
+    for part in parts:
+        if not part.is_field:
             continue
-        name = disposition[b"name"].decode("utf-8", errors="replace")
-        raw.setdefault(name, bytes(buffer))
-        form.add(name, bytes(buffer).decode("utf-8", errors="replace"))
+        name = part.disposition[b"name"].decode("utf-8", errors="replace")
+        raw.setdefault(name, bytes(part.data))
+        form.add(name, bytes(part.data).decode("utf-8", errors="replace"))
     return form, raw
 
 

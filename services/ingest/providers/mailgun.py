@@ -14,7 +14,7 @@ from functools import partial
 from services.ingest.providers.base import Delivery, ParsedFeedback, Unauthenticated, Unparseable
 from services.ingest.providers.common import source_config
 from services.ingest.providers.email_text import clean_message_id, reply_feedback
-from services.ingest.providers.forms import Form, read_form
+from services.ingest.providers.forms import Form
 from services.ingest.providers.signing import mac, parse_unix, require_fresh, require_signed
 from services.ingest.sources import ActiveSource
 from shared.providers import TextSurveyConfig
@@ -32,7 +32,7 @@ class MailgunProvider:
     def authenticate(self, delivery: Delivery, source: ActiveSource) -> str:
         """Check the signature and the timestamp; return the token, which must not be reused."""
         try:
-            form, _ = read_form(delivery)
+            form = delivery.form
         except Unparseable as exc:
             raise Unauthenticated(f"no signed form: {exc.reason}") from None
         timestamp, token = form.get("timestamp") or "", form.get("token") or ""
@@ -55,7 +55,7 @@ class MailgunProvider:
     def parse(self, delivery: Delivery, source: ActiveSource) -> list[ParsedFeedback]:
         """One feedback per email: the reply without quotes or signature, scored on the metric."""
         config = source_config(source, TextSurveyConfig)
-        form, _ = read_form(delivery)
+        form = delivery.form
         msg_id = clean_message_id(form.get("Message-Id") or _header(form, "Message-Id"))
         if not msg_id:
             raise Unparseable("the email has no Message-Id")  # Mailgun's name for the field

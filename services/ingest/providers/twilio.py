@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from services.ingest.providers.base import Delivery, ParsedFeedback, Unauthenticated, Unparseable
 from services.ingest.providers.common import source_config
-from services.ingest.providers.forms import Form, parse_urlencoded
+from services.ingest.providers.forms import Form
 from services.ingest.providers.signing import mac, require_signed
 from services.ingest.sources import ActiveSource
 from services.ingest.textscore import guess_language, read_score
@@ -51,10 +51,10 @@ class TwilioProvider:
         """Accept the delivery if any valid auth token signed this URL and these parameters."""
         if delivery.content_type not in (None, "application/x-www-form-urlencoded"):
             raise Unauthenticated("Twilio posts application/x-www-form-urlencoded")
-        form = parse_urlencoded(delivery.body)
+        params = _sorted_params(delivery.form)
         signature = delivery.headers.get("x-twilio-signature")
         for url in self.public_urls(delivery):
-            message = (url + _sorted_params(form)).encode()
+            message = (url + params).encode()
             try:
                 require_signed(
                     source.secrets,
@@ -70,7 +70,7 @@ class TwilioProvider:
     def parse(self, delivery: Delivery, source: ActiveSource) -> list[ParsedFeedback]:
         """One feedback per message: the score read from the text on the source's metric."""
         config = source_config(source, TwilioConfig)
-        form = parse_urlencoded(delivery.body)
+        form = delivery.form
         sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
         if not sid:
             raise Unparseable("MessageSid is missing")
