@@ -8,8 +8,10 @@ days of 23 or 25 hours across a DST change come out right without any arithmetic
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Literal
+from itertools import pairwise
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Query
@@ -24,6 +26,12 @@ MAX_SPAN = timedelta(days=3660)
 MAX_POINTS = 2000
 
 Interval = Literal["1h", "1d", "1w"]
+IntervalQuery = Annotated[
+    Interval, Query(description="1h, 1d (local midnight to midnight) or 1w (ISO, from Monday)")
+]
+TzQuery = Annotated[
+    str, Query(max_length=64, description="IANA time zone, e.g. Asia/Riyadh; default UTC")
+]
 
 
 def bad_param(loc: str, msg: str) -> ProblemError:
@@ -152,3 +160,31 @@ def on_boundary(at: datetime, interval: Interval, tz: ZoneInfo) -> bool:
     if interval == "1h":
         return True
     return local.hour == 0 and (interval == "1d" or local.weekday() == 0)
+
+
+@dataclass(frozen=True)
+class IntervalGrid:
+    """The intervals of a series: where to cut the buckets, and what each point says of its own."""
+
+    cuts: list[datetime]
+    """[start, each local interval start inside the window, end], in UTC, for the query."""
+    spans: list[dict[str, Any]]
+    """Per interval, oldest first: its local `start` and `end` and whether it is `partial`."""
+
+
+def interval_grid(start: datetime, end: datetime, interval: Interval, tz: str) -> IntervalGrid:
+    """Cut [start, end) into local intervals of `tz`, or a 422 naming tz or interval."""
+    zone_info = zone(tz)
+    cuts = interval_cuts(start, end, interval, zone_info)
+    edges = [c.astimezone(zone_info) for c in cuts]
+    last = len(cuts) - 2
+    spans = [
+        {
+            "start": a,
+            "end": b,
+            "partial": (i == 0 and not on_boundary(start, interval, zone_info))
+            or (i == last and not on_boundary(end, interval, zone_info)),
+        }
+        for i, (a, b) in enumerate(pairwise(edges))
+    ]
+    return IntervalGrid(cuts=cuts, spans=spans)

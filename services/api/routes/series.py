@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from services.api.caching import CACHED_RESPONSES, conditional_json
@@ -13,7 +13,14 @@ from services.api.deps import ReadKey, SessionDep, SettingsDep
 from services.api.metric_params import MetricPath, SliceDep
 from services.api.metric_query import tallies
 from services.api.metric_schema import Stat, Window, split_groups, stat, totals, with_method_doc
-from services.api.windows import Interval, WindowDep, interval_cuts, on_boundary, zone
+from services.api.windows import (
+    Interval,
+    IntervalGrid,
+    IntervalQuery,
+    TzQuery,
+    WindowDep,
+    interval_grid,
+)
 from shared.metric_math import Measure, Tally, compute, stored_metric
 from shared.problems import PROBLEM_RESPONSES
 
@@ -55,11 +62,10 @@ class SeriesOut(BaseModel):
 
 
 def _points(
-    metric: Measure, series: list[Tally], edges: list[datetime], partial: list[bool], min_count: int
+    metric: Measure, series: list[Tally], intervals: IntervalGrid, min_count: int
 ) -> list[dict[str, Any]]:
     return [
-        stat(metric, t, min_count) | {"start": a, "end": b, "partial": p}
-        for t, a, b, p in zip(series, edges, edges[1:], partial, strict=False)
+        stat(metric, t, min_count) | span for t, span in zip(series, intervals.spans, strict=True)
     ]
 
 
@@ -79,12 +85,8 @@ def read_series(
     _: ReadKey,
     span: WindowDep,
     part: SliceDep,
-    interval: Annotated[
-        Interval, Query(description="1h, 1d (local midnight to midnight) or 1w (ISO, from Monday)")
-    ] = "1d",
-    tz: Annotated[
-        str, Query(max_length=64, description="IANA time zone, e.g. Asia/Riyadh; default UTC")
-    ] = "UTC",
+    interval: IntervalQuery = "1d",
+    tz: TzQuery = "UTC",
 ) -> Response:
     """The metric for every interval of the window, oldest first, empty intervals included.
 
@@ -95,21 +97,16 @@ def read_series(
     point it belongs to as soon as it is stored. With `group_by`, each group gets the same
     points and the groups add up, interval by interval, exactly to `points`.
     """
-    zone_info = zone(tz)
     start, end = span
-    cuts = interval_cuts(start, end, interval, zone_info)
-    n = len(cuts) - 1
+    intervals = interval_grid(start, end, interval, tz)
+    n = len(intervals.spans)
     grid = tallies(
         session=session,
         metric=stored_metric(metric),
-        cuts=cuts,
+        cuts=intervals.cuts,
         filters=part.filters,
         group=part.group,
     )
-    edges = [c.astimezone(zone_info) for c in cuts]
-    partial = [False] * n
-    partial[0] |= not on_boundary(start, interval, zone_info)
-    partial[-1] |= not on_boundary(end, interval, zone_info)
     body: dict[str, Any] = {
         "metric": metric,
         "method": compute(metric, Tally()).method,
@@ -118,11 +115,11 @@ def read_series(
         "window": {"from": start, "to": end},
         "filters": part.echo(),
         "group_by": part.group_by,
-        "points": _points(metric, totals(grid, n), edges, partial, part.min_count),
+        "points": _points(metric, totals(grid, n), intervals, part.min_count),
     }
     if part.group is not None:
         body["groups"] = [
-            {"key": key, "points": _points(metric, series, edges, partial, part.min_count)}
+            {"key": key, "points": _points(metric, series, intervals, part.min_count)}
             for key, series in split_groups(grid, n).items()
         ]
     return conditional_json(request, SeriesOut, body, max_age=settings.metrics_max_age_seconds)

@@ -21,7 +21,14 @@ from services.api.theme_query import (
     theme_overview,
     theme_series,
 )
-from services.api.windows import Interval, WindowDep, bad_param, interval_cuts, on_boundary, zone
+from services.api.windows import (
+    Interval,
+    IntervalQuery,
+    TzQuery,
+    WindowDep,
+    bad_param,
+    interval_grid,
+)
 from shared.driver_math import METHOD
 from shared.metric_math import Metric
 from shared.problems import PROBLEM_RESPONSES
@@ -199,12 +206,8 @@ def read_theme_series(
         list[str] | None,
         Query(description="Theme keys to chart (repeatable, up to 20); default every theme"),
     ] = None,
-    interval: Annotated[
-        Interval, Query(description="1h, 1d (local midnight to midnight) or 1w (ISO, from Monday)")
-    ] = "1d",
-    tz: Annotated[
-        str, Query(max_length=64, description="IANA time zone, e.g. Asia/Riyadh; default UTC")
-    ] = "UTC",
+    interval: IntervalQuery = "1d",
+    tz: TzQuery = "UTC",
 ) -> Response:
     """Per theme, one point per interval (empty ones included) with the figures of
     `GET /v1/themes`; intervals are cut in `tz` exactly as metric series are.
@@ -214,20 +217,16 @@ def read_theme_series(
     keys = list(dict.fromkeys(key)) if key else list(names)
     if len(keys) > MAX_SERIES_THEMES or any(not THEME_KEY.match(k) for k in keys):
         raise bad_param("query.key", f"up to {MAX_SERIES_THEMES} theme keys like delivery")
-    zone_info = zone(tz)
     start, end = span
-    cuts = interval_cuts(start, end, interval, zone_info)
-    n = len(cuts) - 1
-    comments, series = theme_series(session=session, cuts=cuts, filters=part.filters, keys=keys)
-    edges = [c.astimezone(zone_info) for c in cuts]
-    partial = [False] * n
-    partial[0] |= not on_boundary(start, interval, zone_info)
-    partial[-1] |= not on_boundary(end, interval, zone_info)
+    intervals = interval_grid(start, end, interval, tz)
+    comments, series = theme_series(
+        session=session, cuts=intervals.cuts, filters=part.filters, keys=keys
+    )
 
     def points(tallies: list[Any]) -> list[dict[str, Any]]:
         return [
-            theme_figures(t, c.count) | {"start": a, "end": b, "partial": p}
-            for t, c, a, b, p in zip(tallies, comments, edges, edges[1:], partial, strict=False)
+            theme_figures(t, c.count) | span
+            for t, c, span in zip(tallies, comments, intervals.spans, strict=True)
         ]
 
     body = {
