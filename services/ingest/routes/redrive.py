@@ -20,9 +20,10 @@ from pydantic import SecretStr, ValidationError
 from services.ingest.config import IngestSettings
 from services.ingest.normalise import feedback_events
 from services.ingest.providers.base import Delivery, Provider, Unparseable
-from services.ingest.routes.webhooks import _read_limited
+from services.ingest.publish import broker_unavailable, publish
+from services.ingest.routes.bodies import read_limited
 from services.ingest.sources import SourceDirectory
-from shared.kafka import BrokerUnavailable, EventProducer
+from shared.kafka import BrokerUnavailable
 from shared.problems import ProblemError, field_errors
 from shared.redrive import REDRIVE_PATH, REPLAY_SETTING, RedriveRequest, RedriveResult, refusal
 
@@ -40,7 +41,7 @@ async def redrive(request: Request) -> JSONResponse:
         raise ProblemError(
             503, "Replay disabled", f"set {REPLAY_SETTING} on ingest and the API to enable it"
         )
-    raw = await _read_limited(request, 2 * settings.max_body_bytes + 65536)
+    raw = await read_limited(request, 2 * settings.max_body_bytes + 65536)
     headers = {k.lower(): v for k, v in request.headers.items()}
     reason = refusal(secret.get_secret_value(), raw, headers, now=datetime.now(UTC))
     if reason is not None:
@@ -79,19 +80,10 @@ async def redrive(request: Request) -> JSONResponse:
     events = feedback_events(
         parsed, source=source, received_at=call.received_at, request_id=request_id
     )
-    producer: EventProducer = state.producer
     try:
-        for event in events:
-            await producer.send(
-                state.feedback_topic, key=event.event_id.bytes, value=event.to_bytes()
-            )
+        await publish(state.producer, state.feedback_topic, events, request_id=request_id)
     except BrokerUnavailable:
-        raise ProblemError(
-            503,
-            "Broker unavailable",
-            "the events were not stored; retry later",
-            headers={"Retry-After": str(settings.retry_after_seconds)},
-        ) from None
+        raise broker_unavailable(settings.retry_after_seconds) from None
     ids = [e.event_id for e in events]
     log.info(
         "dead letter replayed",

@@ -17,10 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.ingest.config import IngestSettings
 from services.ingest.normalise import feedback_events, kept_headers
 from services.ingest.providers.base import Delivery, Provider, Unauthenticated, Unparseable
+from services.ingest.publish import broker_unavailable, publish, traced
 from services.ingest.replay import NonceStore
+from services.ingest.routes.bodies import read_limited
 from services.ingest.sources import ActiveSource, SourceDirectory
 from shared.events import DeadLetter
-from shared.kafka import REQUEST_ID_HEADER, BrokerUnavailable, EventProducer
+from shared.kafka import BrokerUnavailable, EventProducer
 from shared.observability import WEBHOOK_DELIVERIES
 from shared.problems import PROBLEM_MEDIA_TYPE, Problem, ProblemError
 
@@ -74,7 +76,7 @@ async def receive_webhook(
     settings: IngestSettings = state.settings
     directory: SourceDirectory = state.sources
     try:
-        body = await _read_limited(request, settings.max_body_bytes)
+        body = await read_limited(request, settings.max_body_bytes)
     except ProblemError:
         _count(UNKNOWN_SOURCE, "too_large")
         raise
@@ -138,22 +140,14 @@ async def receive_webhook(
     events = feedback_events(
         parsed, source=source, received_at=delivery.received_at, request_id=request_id
     )
-    producer: EventProducer = state.producer
-    headers = {REQUEST_ID_HEADER: request_id.encode()}
     try:
-        for event in events:
-            await producer.send(
-                state.feedback_topic,
-                key=event.event_id.bytes,
-                value=event.to_bytes(),
-                headers=headers,
-            )
+        await publish(state.producer, state.feedback_topic, events, request_id=request_id)
     except BrokerUnavailable as exc:
         _count(source.id, "broker_unavailable")
         log.warning(
             "broker unavailable, answering 503", extra={"source_id": source_id, "error": str(exc)}
         )
-        raise _unavailable(settings) from None
+        raise broker_unavailable(settings.retry_after_seconds) from None
     await _remember(nonces, source, nonce)
     _count(source.id, "accepted")
     ids = [e.event_id for e in events]
@@ -209,21 +203,6 @@ async def _remember(nonces: NonceStore, source: ActiveSource, nonce: str | None)
         log.warning("could not record a replay token", extra={"error": str(exc)})
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    """Read the body, refusing with 413 as soon as it passes the limit rather than after."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise ProblemError(413, "Body too large", f"the limit is {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ProblemError(413, "Body too large", f"the limit is {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def _dead_letter(
     producer: EventProducer,
     topic: str,
@@ -251,17 +230,8 @@ async def _dead_letter(
             topic,
             key=source.id.encode(),
             value=letter.to_bytes(),
-            headers={REQUEST_ID_HEADER: request_id.encode()},
+            headers=traced(request_id),
         )
     except BrokerUnavailable:
         _count(source.id, "broker_unavailable")
-        raise _unavailable(settings) from None
-
-
-def _unavailable(settings: IngestSettings) -> ProblemError:
-    return ProblemError(
-        503,
-        "Broker unavailable",
-        "the event was not stored; retry later",
-        headers={"Retry-After": str(settings.retry_after_seconds)},
-    )
+        raise broker_unavailable(settings.retry_after_seconds) from None
