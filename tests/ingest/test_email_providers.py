@@ -8,9 +8,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+import psycopg
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
+from sqlalchemy import make_url
 
+from services.ingest.app import create_app
+from services.ingest.config import IngestSettings
 from shared.models import Source
+from shared.settings import CommonSettings
 from tests.ingest import providers_support as sign
 
 KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
@@ -118,6 +124,27 @@ def test_mailgun_without_message_id_is_406_and_dead_lettered(
     answer = send_mailgun(ingest, source, {**fields, **sign.mailgun_fields(KEY)})
     assert answer.status_code == 406
     assert "Message-Id" in dead_letters()[0]["reason"]
+
+
+def test_mailgun_token_check_with_the_database_gone_is_503_and_counted(
+    common: CommonSettings, postgres_admin_url: str, make_source: Callable[..., Source]
+) -> None:
+    """The replay guard's look-up failing is answered like any database outage: 503, retry."""
+    source = make_source(channel="email", provider="mailgun", secret=KEY, config={"metric": "nps"})
+    settings = IngestSettings(source_cache_seconds=300)  # the source outlives the database
+    with TestClient(create_app(common, settings)) as client:
+        first = send_mailgun(client, source, {**mailgun_route(), **sign.mailgun_fields(KEY)})
+        assert first.status_code == 202, first.text
+        name = make_url(common.database_url).database
+        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        fields = {**mailgun_route(), **sign.mailgun_fields(KEY, token="d" * 50)}
+        answer = send_mailgun(client, source, fields)
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == str(settings.retry_after_seconds)
+    outcome = {"source": source.id, "outcome": "database_unavailable"}
+    assert REGISTRY.get_sample_value("voc_webhook_deliveries_total", outcome) == 1
 
 
 def sendgrid_parse(text: bytes = b"10/10\n\n> How was it?", charset: str = "UTF-8") -> dict:

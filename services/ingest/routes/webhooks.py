@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -35,6 +36,17 @@ UNKNOWN_SOURCE = "unknown"
 
 def _count(source: str, outcome: str) -> None:
     WEBHOOK_DELIVERIES.labels(source, outcome).inc()
+
+
+@contextmanager
+def _counting_database_outage(source: str) -> Iterator[None]:
+    """Count a database failure as this delivery's outcome and let it propagate: the handler
+    shared/unavailable.py installs answers it 503, which the provider retries."""
+    try:
+        yield
+    except SQLAlchemyError:
+        _count(source, "database_unavailable")
+        raise
 
 
 class Accepted(BaseModel):
@@ -80,11 +92,8 @@ async def receive_webhook(
     except ProblemError:
         _count(UNKNOWN_SOURCE, "too_large")
         raise
-    try:
+    with _counting_database_outage(UNKNOWN_SOURCE):
         source = await directory.get(source_id)
-    except SQLAlchemyError:  # answered 503 by the handler shared/unavailable.py installs
-        _count(UNKNOWN_SOURCE, "database_unavailable")
-        raise
     if source is None:
         _count(UNKNOWN_SOURCE, "unknown_source")
         raise ProblemError(404, "Unknown source", f"no enabled source with id {source_id!r}")
@@ -109,7 +118,9 @@ async def receive_webhook(
     # The status that tells this provider "do not retry" (Mailgun stops only on 406).
     permanent: int = getattr(provider, "permanent_status", 422)
     nonces: NonceStore = state.nonces
-    if nonce is not None and await _guarded(settings, source, nonces.seen(source.id, nonce)):
+    with _counting_database_outage(source.id):
+        replayed = nonce is not None and await nonces.seen(source.id, nonce)
+    if replayed:
         _count(source.id, "duplicate")
         log.info("replayed webhook refused", extra={"source_id": source_id})
         raise ProblemError(permanent, "Replayed delivery", "this signed token was already used")
@@ -176,21 +187,6 @@ async def probe_webhook(
     if await directory.get(source_id) is None:
         return Response(status_code=404)
     return Response(status_code=200)
-
-
-async def _guarded(settings: IngestSettings, source: ActiveSource, check: Awaitable[bool]) -> bool:
-    """A replay-guard look-up; the database being down is a 503, which the provider retries."""
-    try:
-        return await check
-    except SQLAlchemyError as exc:
-        _count(source.id, "database_unavailable")
-        log.warning("replay guard unavailable", extra={"error": str(exc)})
-        raise ProblemError(
-            503,
-            "Temporarily unavailable",
-            "the delivery could not be checked; retry later",
-            headers={"Retry-After": str(settings.retry_after_seconds)},
-        ) from None
 
 
 async def _remember(nonces: NonceStore, source: ActiveSource, nonce: str | None) -> None:
