@@ -1,1 +1,1 @@
-"""Helpers the tests share: the embedded stack, service processes, and signed webhook requests."""
+"""Helpers the tests share: service processes, their /metrics, topic contents, signed webhooks."""

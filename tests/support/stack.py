@@ -105,13 +105,27 @@ def service_env(base: dict[str, str], **extra: str) -> dict[str, str]:
     return {**keep, **base, **extra}
 
 
-def http_service(name: str, env: dict[str, str], log_dir: Path) -> Service:
-    """An ingest or API service on a free port."""
+# Where each command listens: the web apps' own port, or the consumers' ops server
+# (/metrics, /healthz and /readyz).
+PORT_VARIABLES = {
+    "ingest": "INGEST_PORT",
+    "api": "API_PORT",
+    "scoring": "SCORING_HTTP_PORT",
+    "dead-letters": "DEAD_LETTERS_HTTP_PORT",
+}
+
+
+def http_service(
+    name: str, env: dict[str, str], log_dir: Path, *, log_name: str | None = None
+) -> Service:
+    """A service on a free port, so a test can wait for /healthz and read /metrics.
+
+    `log_name` tells apart the logs of several processes of one command.
+    """
     port = free_port()
-    prefix = {"ingest": "INGEST", "api": "API"}[name]
     return Service(
         name=name,
-        env={**env, f"{prefix}_PORT": str(port)},
-        log_path=log_dir / f"{name}.log",
+        env={**env, PORT_VARIABLES[name]: str(port)},
+        log_path=log_dir / f"{log_name or name}.log",
         port=port,
     )

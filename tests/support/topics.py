@@ -8,14 +8,30 @@ partition and reads until it has seen them all: everything before them is everyt
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from kafka import KafkaConsumer, TopicPartition
 
 from shared.kafka import CONTROL_HEADER, EventProducer, bootstrap_list
 
 
+class Record(NamedTuple):
+    """One record as a test checks it."""
+
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, bytes]
+
+
 def read_all(bootstrap_servers: str, topic: str, *, timeout_s: float = 20) -> list[bytes]:
     """Every record value on `topic` right now, in partition order, markers excluded."""
+    return [r.value for r in read_records(bootstrap_servers, topic, timeout_s=timeout_s)]
+
+
+def read_records(bootstrap_servers: str, topic: str, *, timeout_s: float = 20) -> list[Record]:
+    """Every record on `topic` right now, with where it sits and its headers, markers excluded."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap_list(bootstrap_servers), enable_auto_commit=False
     )
@@ -37,18 +53,19 @@ def read_all(bootstrap_servers: str, topic: str, *, timeout_s: float = 20) -> li
         }
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        values: list[bytes] = []
+        found: list[Record] = []
         pending = set(partitions)
         deadline = time.monotonic() + timeout_s
         while pending and time.monotonic() < deadline:
             for tp, records in consumer.poll(timeout_ms=200).items():
                 for r in records:
+                    headers = dict(r.headers or ())
                     if r.offset >= marks[tp]:
                         pending.discard(tp)
-                    elif not any(k == CONTROL_HEADER for k, _ in r.headers or ()):
-                        values.append(r.value)
+                    elif CONTROL_HEADER not in headers:
+                        found.append(Record(r.partition, r.offset, r.key, r.value, headers))
         assert not pending, f"markers not read back from {sorted(p.partition for p in pending)}"
-        return values
+        return found
     finally:
         producer.close()
         consumer.close()
