@@ -24,14 +24,15 @@ from shared.api_keys import create_api_key
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from shared.events import FeedbackEvent, event_id_for
-from shared.kafka import CONTROL_HEADER, Acknowledged, EventProducer, bootstrap_list, ensure_topics
+from shared.kafka import Acknowledged, EventProducer, bootstrap_list, ensure_topics
 from shared.migrate import upgrade
 from shared.models import Feedback, Source
 from shared.problems import PROBLEM_MEDIA_TYPE
 from shared.settings import CommonSettings
+from tests.support.metrics import scrape, value
 from tests.support.stack import Service, http_service, service_env, wait_for
-from tests.support.topics import read_all
-from tests.support.webhooks import signed
+from tests.support.topics import read_all, read_records
+from tests.support.webhooks import post_signed
 
 T = TypeVar("T")
 
@@ -40,21 +41,11 @@ T = TypeVar("T")
 STOPPED_BY_SIGTERM = {0, -signal.SIGTERM}
 
 
-def scoring_service(env: dict[str, str], log_dir: Path, name: str = "scoring") -> Service:
-    """A scoring worker with its health and metrics server on a free port."""
-    port = free_port()
-    return Service(
-        name="scoring",
-        env={**env, "SCORING_HTTP_PORT": str(port)},
-        log_path=log_dir / f"{name}.log",
-        port=port,
-    )
-
-
 def deliver(ingest: Service, source: Source, response_id: str) -> httpx.Response:
-    body, headers = signed(source.secret, {"response_id": response_id, "metric": "nps", "score": 9})
-    return httpx.post(
-        f"{ingest.url}/v1/webhooks/{source.id}", content=body, headers=headers, timeout=30
+    return post_signed(
+        f"{ingest.url}/v1/webhooks/{source.id}",
+        source.secret,
+        {"response_id": response_id, "metric": "nps", "score": 9},
     )
 
 
@@ -108,19 +99,6 @@ def committed(common: CommonSettings, group: str) -> dict[int, int]:
         return {p: watcher.committed(TopicPartition(topic, p)) or 0 for p in partitions}
     finally:
         watcher.close()
-
-
-def metric_value(service: Service, name: str, **labels: str) -> float:
-    """Sum of a metric's samples with these labels, scraped from the service now."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    text = httpx.get(f"{service.url}/metrics", timeout=5).text
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
-    )
 
 
 # --- broker down ---------------------------------------------------------------------------
@@ -199,8 +177,8 @@ def test_broker_down_ingest_answers_503_never_202_and_recovers_by_itself(
             for v in read_all(bootstrap, common.voc_feedback_topic)
         }
         assert set(accepted) <= on_topic, "a webhook answered 202 is not on the broker"
-        metric = metric_value(
-            ingest,
+        metric = value(
+            scrape(ingest),
             "voc_webhook_deliveries_total",
             source=source.id,
             outcome="broker_unavailable",
@@ -256,7 +234,7 @@ def test_database_down_scoring_holds_offsets_and_resumes_and_api_answers_503(
     with transaction(make_sessionmaker(engine)) as session:
         _, key = create_api_key(session=session, name="test", scopes=["read"])
     auth = {"Authorization": f"Bearer {key}"}
-    scoring = scoring_service(env, log_dir).start()
+    scoring = http_service("scoring", env, log_dir).start()
     api = http_service("api", env, log_dir).start()
     try:
         before = produce(common, [event("src_a", n) for n in range(20)])
@@ -281,7 +259,7 @@ def test_database_down_scoring_holds_offsets_and_resumes_and_api_answers_503(
         # Scoring tries, fails and backs off more than once, and commits nothing it could not store.
         wait_for(
             lambda: (
-                metric_value(scoring, "voc_consumer_batch_failures_total", reason="database") >= 2
+                value(scrape(scoring), "voc_consumer_batch_failures_total", reason="database") >= 2
             ),
             timeout_s=60,
             what="scoring to retry the batch",
@@ -371,7 +349,7 @@ def test_sigterm_finishes_in_flight_work_and_loses_nothing_acknowledged(
     group = env["SCORING_GROUP_ID"]
     ingest = http_service("ingest", env, log_dir)
     api = http_service("api", env, log_dir)
-    scoring = scoring_service(env, log_dir)
+    scoring = http_service("scoring", env, log_dir)
     for service in (ingest, api, scoring):
         service.start(wait=False)
     for service in (ingest, api, scoring):
@@ -412,12 +390,15 @@ def test_sigterm_finishes_in_flight_work_and_loses_nothing_acknowledged(
             producer.close()
         marks = committed(common, group)
         stored = stored_ids(engine)
-        for value, partition, offset in _records(common):
-            if offset < marks[partition]:
-                assert FeedbackEvent.from_bytes(value).event_id in stored, (partition, offset)
+        on_topic = read_records(
+            common.kafka_bootstrap_servers, common.voc_feedback_topic, timeout_s=30
+        )
+        for r in on_topic:
+            if r.offset < marks[r.partition]:
+                assert FeedbackEvent.from_bytes(r.value).event_id in stored, (r.partition, r.offset)
 
         # A new worker takes over where the stopped one committed: nothing lost, nothing twice.
-        successor = scoring_service(env, log_dir, name="scoring-2").start()
+        successor = http_service("scoring", env, log_dir, log_name="scoring-2").start()
         try:
             expected = accepted | set(stream.answers)
             wait_for(
@@ -439,39 +420,3 @@ def test_sigterm_finishes_in_flight_work_and_loses_nothing_acknowledged(
     finally:
         for service in (ingest, scoring, api):
             service.stop()
-
-
-def _records(common: CommonSettings) -> Iterator[tuple[bytes, int, int]]:
-    """(value, partition, offset) of every feedback record, read up to markers written now."""
-    topic = common.voc_feedback_topic
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_list(common.kafka_bootstrap_servers), enable_auto_commit=False
-    )
-    producer = EventProducer(common.kafka_bootstrap_servers, client_id="test-reader")
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        marks = {
-            tp.partition: producer.send_sync(
-                topic, key=b"", value=b"", partition=tp.partition, headers={CONTROL_HEADER: b"m"}
-            ).offset
-            for tp in partitions
-        }
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        pending = set(marks)
-        found: list[tuple[bytes, int, int]] = []
-
-        def read_to_marks() -> bool:
-            for tp, records in consumer.poll(timeout_ms=200).items():
-                for r in records:
-                    if r.offset >= marks[tp.partition]:
-                        pending.discard(tp.partition)
-                    elif not any(k == CONTROL_HEADER for k, _ in r.headers or ()):
-                        found.append((r.value, r.partition, r.offset))
-            return not pending
-
-        wait_for(read_to_marks, timeout_s=30, what="the feedback topic read to its markers")
-        yield from found
-    finally:
-        producer.close()
-        consumer.close()

@@ -18,34 +18,21 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from kafka import KafkaConsumer, TopicPartition
-from prometheus_client.parser import text_string_to_metric_families
 
-from shared.embedded import free_port
-from shared.kafka import REQUEST_ID_HEADER, bootstrap_list
+from shared.kafka import REQUEST_ID_HEADER
 from shared.models import Source
 from shared.observability import UNMATCHED_ROUTE, route_template
 from shared.request_ids import sane_request_id
 from shared.settings import CommonSettings
+from tests.support.metrics import metric_families, scrape, value
 from tests.support.stack import Service, http_service, service_env, wait_for
-from tests.support.webhooks import signed
+from tests.support.topics import read_records
+from tests.support.webhooks import post_signed, signed
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 WEBHOOK_ROUTE = "/v1/webhooks/{source_id}"
 # Series Prometheus makes itself for every scrape target, not served by any process.
 SYNTHESISED = {"up"}
-
-
-def ops_service(name: str, env: dict[str, str], log_dir: Path) -> Service:
-    """A consumer process with its metrics and health server on a free port."""
-    prefix = {"scoring": "SCORING", "dead-letters": "DEAD_LETTERS"}[name]
-    port = free_port()
-    return Service(
-        name=name,
-        env={**env, f"{prefix}_HTTP_PORT": str(port)},
-        log_path=log_dir / f"{name}.log",
-        port=port,
-    )
 
 
 @pytest.fixture
@@ -55,8 +42,8 @@ def stack(common_env: dict[str, str], log_dir: Path) -> Iterator[dict[str, Servi
     services = {
         "ingest": http_service("ingest", env, log_dir),
         "api": http_service("api", env, log_dir),
-        "scoring": ops_service("scoring", {**env, "VOC_LOG_LEVEL": "DEBUG"}, log_dir),
-        "dead-letters": ops_service("dead-letters", env, log_dir),
+        "scoring": http_service("scoring", {**env, "VOC_LOG_LEVEL": "DEBUG"}, log_dir),
+        "dead-letters": http_service("dead-letters", env, log_dir),
     }
     for s in services.values():
         s.start(wait=False)
@@ -67,23 +54,10 @@ def stack(common_env: dict[str, str], log_dir: Path) -> Iterator[dict[str, Servi
         s.stop()
 
 
-def scrape(service: Service) -> dict[str, list[Any]]:
-    """Every sample a service exposes, by sample name."""
-    answer = httpx.get(f"{service.url}/metrics", timeout=5)
-    assert answer.status_code == 200, answer.text
-    assert answer.headers["content-type"].startswith("text/plain")
-    samples: dict[str, list[Any]] = {}
-    for family in text_string_to_metric_families(answer.text):
-        for sample in family.samples:
-            samples.setdefault(sample.name, []).append(sample)
-    return samples
-
-
 def exposed_names(service: Service) -> set[str]:
     """Names a query may use, including families that have no labelled series yet."""
-    text = httpx.get(f"{service.url}/metrics", timeout=5).text
     names: set[str] = set()
-    for family in text_string_to_metric_families(text):
+    for family in metric_families(service):
         suffixes = {
             "counter": ("_total", "_created"),
             "histogram": ("_bucket", "_sum", "_count", "_created"),
@@ -92,27 +66,6 @@ def exposed_names(service: Service) -> set[str]:
         names |= {family.name + s for s in suffixes}
         names |= {s.name for s in family.samples}
     return names
-
-
-def value(samples: dict[str, list[Any]], name: str, **labels: str) -> float:
-    """The sum of a metric's samples whose labels include `labels` (0 if there are none)."""
-    return sum(
-        s.value
-        for s in samples.get(name, [])
-        if all(s.labels.get(k) == v for k, v in labels.items())
-    )
-
-
-def post(
-    ingest: Service, source: Source, payload: dict[str, Any], **headers: str
-) -> httpx.Response:
-    body, signed_headers = signed(source.secret, payload)
-    return httpx.post(
-        f"{ingest.url}/v1/webhooks/{source.id}",
-        content=body,
-        headers={**signed_headers, **headers},
-        timeout=30,
-    )
 
 
 def log_lines(service: Service) -> list[dict[str, Any]]:
@@ -125,30 +78,10 @@ def log_lines(service: Service) -> list[dict[str, Any]]:
 
 
 def record_headers(common: CommonSettings, key: bytes) -> dict[str, bytes]:
-    """The headers of the record with `key` on the feedback topic."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_list(common.kafka_bootstrap_servers),
-        enable_auto_commit=False,
-    )
-    try:
-        topic = common.voc_feedback_topic
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        found: dict[str, bytes] = {}
-
-        def seen() -> bool:
-            for records in consumer.poll(timeout_ms=200).values():
-                for r in records:
-                    if r.key == key:
-                        found.update(dict(r.headers or ()))
-                        return True
-            return False
-
-        wait_for(seen, timeout_s=20, what="the webhook's record on the feedback topic")
-        return found
-    finally:
-        consumer.close()
+    """The headers of the one record with `key` on the feedback topic."""
+    records = read_records(common.kafka_bootstrap_servers, common.voc_feedback_topic)
+    [headers] = [r.headers for r in records if r.key == key]
+    return headers
 
 
 def test_running_services_trace_count_and_report_readiness(
@@ -169,12 +102,13 @@ def check_request_id_tracing(
 ) -> None:
     """The id reaches the response, the ingest log, the Kafka record and the scoring log."""
     ingest, scoring = stack["ingest"], stack["scoring"]
+    url = f"{ingest.url}/v1/webhooks/{source.id}"
 
-    answer = post(
-        ingest,
-        source,
+    answer = post_signed(
+        url,
+        source.secret,
         {"response_id": "r-1", "metric": "nps", "score": 9},
-        **{"X-Request-Id": "trace-abc.123"},
+        headers={"X-Request-Id": "trace-abc.123"},
     )
     assert answer.status_code == 202, answer.text
     assert answer.headers["x-request-id"] == "trace-abc.123"
@@ -195,7 +129,7 @@ def check_request_id_tracing(
 
     # A forged delivery is refused; the line ingest logs about it carries the request's id.
     forged = httpx.post(
-        f"{ingest.url}/v1/webhooks/{source.id}",
+        url,
         content=b"{}",
         headers={"X-Request-Id": "forged-1", "webhook-id": "m", "webhook-timestamp": "1"},
     )
@@ -207,11 +141,11 @@ def check_request_id_tracing(
     )
 
     # An id that could smuggle text into logs is replaced with one of ours.
-    replaced = post(
-        ingest,
-        source,
+    replaced = post_signed(
+        url,
+        source.secret,
         {"response_id": "r-2", "metric": "nps", "score": 3},
-        **{"X-Request-Id": "x" * 65},
+        headers={"X-Request-Id": "x" * 65},
     )
     assert replaced.status_code == 202
     assert re.fullmatch(r"[0-9a-f]{32}", replaced.headers["x-request-id"])
@@ -229,15 +163,13 @@ def check_metrics(stack: dict[str, Service], source: Source, key: str) -> None:
     """Counters move by exactly what this traffic did (other checks ran on the same processes)."""
     ingest, api, scoring = stack["ingest"], stack["api"], stack["scoring"]
     before = {name: scrape(service) for name, service in stack.items()}
+    url = f"{ingest.url}/v1/webhooks/{source.id}"
     for i in range(3):
-        assert (
-            post(ingest, source, {"response_id": f"m{i}", "metric": "csat", "score": 5}).status_code
-            == 202
-        )
+        payload = {"response_id": f"m{i}", "metric": "csat", "score": 5}
+        assert post_signed(url, source.secret, payload).status_code == 202
     # The same delivery again, as a provider retrying after a timeout: accepted again,
     # and scoring stores it once.
     body, headers = signed(source.secret, {"response_id": "dup", "metric": "csat", "score": 4})
-    url = f"{ingest.url}/v1/webhooks/{source.id}"
     assert httpx.post(url, content=body, headers=headers).status_code == 202
     assert httpx.post(url, content=body, headers=headers).status_code == 202
     assert httpx.post(url, content=b"{}", headers={"webhook-id": "x"}).status_code == 401

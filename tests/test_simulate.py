@@ -126,12 +126,13 @@ def test_progress_is_one_rewritten_line_on_a_terminal_and_plain_lines_otherwise(
 
 @pytest.fixture
 def pipeline(common_env: dict[str, str], log_dir: Path) -> Iterator[Service]:
-    """Real ingest and scoring processes; yields ingest."""
+    """Real ingest and scoring processes, both answering /healthz; yields ingest."""
     env = service_env(common_env)
     ingest = http_service("ingest", env, log_dir)
-    scoring = Service("scoring", env, log_dir / "scoring.log")
+    scoring = http_service("scoring", env, log_dir)
     scoring.start(wait=False)
     ingest.start()
+    scoring.start_wait()
     yield ingest
     ingest.stop()
     scoring.stop()

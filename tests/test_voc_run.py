@@ -16,7 +16,7 @@ import pytest
 
 from shared.embedded import EmbeddedPostgres, die_with_parent, free_port
 from tests.support.stack import service_env
-from tests.support.webhooks import signed
+from tests.support.webhooks import post_signed
 
 
 @pytest.mark.slow
@@ -70,10 +70,12 @@ def test_voc_run_serves_the_printed_example_and_drains_on_ctrl_c(tmp_path: Path)
         accepted = 0
         with httpx.Client(timeout=30) as client:
             for i in range(400):
-                body, headers = signed(
-                    source["secret"], {"response_id": f"d{i}", "metric": "nps", "score": i % 11}
+                answer = post_signed(
+                    source["webhook_url"],
+                    source["secret"],
+                    {"response_id": f"d{i}", "metric": "nps", "score": i % 11},
+                    client=client,
                 )
-                answer = client.post(source["webhook_url"], content=body, headers=headers)
                 accepted += answer.status_code == 202
         proc.send_signal(signal.SIGINT)
         assert proc.wait(90) == 0, "".join(lines)

@@ -17,7 +17,7 @@ from shared.alert_models import Alert, Notification
 from shared.settings import CommonSettings
 from tests.alerts.conftest import Receiver, utc_now
 from tests.alerts.feed import days, nps_mix, spread
-from tests.support.stack import Service, service_env, wait_for
+from tests.support.stack import Service, http_service, service_env, wait_for
 from tests.support.stream import produce
 from tests.support.topics import read_all
 
@@ -36,7 +36,7 @@ def scoring(common_env: dict[str, str], log_dir: Path) -> Iterator[Callable[...,
 
     def start(**extra: str) -> Service:
         env = service_env(common_env, **FAST, **extra)
-        service = Service("scoring", env, log_dir / f"scoring-{len(started)}.log")
+        service = http_service("scoring", env, log_dir, log_name=f"scoring-{len(started)}")
         started.append(service.start())
         return service
 
