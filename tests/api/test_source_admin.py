@@ -1,5 +1,5 @@
 """Rotating a source's secret (the previous one stays valid for a grace period) and disabling it,
-checked through the real ingest service."""
+checked through the real ingest service; and the provider config check on create and change."""
 
 from __future__ import annotations
 
@@ -79,3 +79,22 @@ def test_unknown_source_is_404(api: TestClient, auth: Auth, path: str) -> None:
     answer = api.post(f"/v1/sources/src_nothere/{path}", json={}, headers=auth("write"))
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_a_config_that_does_not_fit_the_provider_is_refused_alike_on_create_and_change(
+    api: TestClient, auth: Auth
+) -> None:
+    writer = auth("write")
+    form = {"name": "Form", "channel": "web", "provider": "typeform"}
+    bad = {"questions": {"q1": "joy"}}
+    created = api.post("/v1/sources", json=form | {"config": bad}, headers=writer)
+    source = api.post(
+        "/v1/sources", json=form | {"config": {"questions": {"q1": "nps"}}}, headers=writer
+    )
+    assert source.status_code == 201, source.text
+    changed = api.patch(f"/v1/sources/{source.json()['id']}", json={"config": bad}, headers=writer)
+    for refused in (created, changed):
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["title"] == "Invalid source config"
+        assert [e["loc"] for e in problem["errors"]] == ["body.config.questions.q1"]

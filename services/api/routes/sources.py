@@ -107,6 +107,22 @@ def _previous_expiry(row: Source) -> datetime | None:
     return row.previous_secret_expires_at if row.previous_secret else None
 
 
+def _valid_config(provider: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config as stored for `provider`, or a 422 naming each bad field under body.config.
+
+    Checked here rather than in the request models, so each error names its field.
+    """
+    try:
+        return PROVIDERS[provider].validate_config(config)
+    except ValidationError as exc:
+        raise ProblemError(
+            422,
+            "Invalid source config",
+            f"config does not fit provider {provider!r}",
+            errors=field_errors(exc.errors(include_input=False), prefix="body.config"),
+        ) from None
+
+
 def _out(row: Source, settings: ApiSettings) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -131,15 +147,7 @@ def create_source(
 ) -> dict[str, Any]:
     """Create a source and return its webhook URL and signing secret (shown this once)."""
     info = PROVIDERS[body.provider]
-    try:  # checked here, not in the model, so each error names its field under body.config
-        config = info.validate_config(body.config)
-    except ValidationError as exc:
-        raise ProblemError(
-            422,
-            "Invalid source config",
-            f"config does not fit provider {body.provider!r}",
-            errors=field_errors(exc.errors(include_input=False), prefix="body.config"),
-        ) from None
+    config = _valid_config(body.provider, body.config)
     secret = body.secret.get_secret_value() if body.secret else info.mint_secret()
     row = Source(
         id=f"src_{secrets.token_hex(8)}",
@@ -286,15 +294,7 @@ def update_source(
     """
     row = _found(session, source_id)
     if body.config is not None:
-        try:
-            row.config = PROVIDERS[row.provider].validate_config(body.config)
-        except ValidationError as exc:
-            raise ProblemError(
-                422,
-                "Invalid source config",
-                f"config does not fit provider {row.provider!r}",
-                errors=field_errors(exc.errors(include_input=False), prefix="body.config"),
-            ) from None
+        row.config = _valid_config(row.provider, body.config)
     if body.name is not None:
         row.name = body.name
     session.flush()
