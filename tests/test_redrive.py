@@ -5,6 +5,7 @@ the API, the API has ingest parse it again, and scoring stores the feedback once
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from services.ingest.normalise import kept_headers
+from shared.kafka import REQUEST_ID_HEADER
 from shared.redrive import (
     REDRIVE_PATH,
     SIGNATURE_HEADER,
@@ -27,6 +29,7 @@ from shared.redrive import (
 from shared.settings import CommonSettings, SettingsError, load
 from tests.ingest.providers_support import typeform
 from tests.support.stack import Service, http_service, service_env, wait_for
+from tests.support.topics import read_records
 
 INTERNAL_SECRET = "replay-secret-of-this-test-run-0123456789"
 TYPEFORM_SECRET = "typeform-secret-pasted-in-the-console"
@@ -148,6 +151,15 @@ def test_a_fixed_source_replays_its_dead_letter_into_one_feedback(
     second = httpx.post(replay_url, headers=admin, timeout=60)
     assert second.status_code == 200, second.text
     assert second.json()["event_ids"] == [event_id]
+    # Each replayed record is traced to the delivery that was dead-lettered, as a webhook's is.
+    replayed = [
+        r
+        for r in read_records(common.kafka_bootstrap_servers, common.voc_feedback_topic)
+        if r.key == uuid.UUID(event_id).bytes
+    ]
+    assert [r.headers.get(REQUEST_ID_HEADER) for r in replayed] == 2 * [
+        refused.headers["x-request-id"].encode()
+    ]
 
     # Both replays reached the topic; once scoring has committed past both, one row exists.
     group = common_env["SCORING_GROUP_ID"]
