@@ -148,6 +148,51 @@ _STORE = f"""
     FROM up"""  # noqa: S608 (built from constants, never from input)
 
 
+@dataclass(frozen=True)
+class StagedBatch:
+    """A batch turned into COPY rows: the Python half of storing it, done before the transaction.
+
+    The worker stages the next batch while PostgreSQL is still storing the previous one,
+    so this half holds everything that needs the interpreter (analysis, serialising) and
+    `store_staged` only waits on the database.
+    """
+
+    rows: bytes
+    size: int
+
+
+def stage_batch(batch: Sequence[Positioned], analyser: BatchAnalyser | None = None) -> StagedBatch:
+    """Serialise the batch, with its comments analysed when there is an analyser."""
+    if analyser is not None:
+        tails = [staging_fields(analyser.analyse(item.event)) for item in batch]
+    else:
+        tails = [staging_fields(None)] * len(batch)
+    rows = b"".join(
+        b"%s\x02%d\x02%d\x02%s\n" % (item.event.to_bytes(), item.partition, item.offset, tail)
+        for item, tail in zip(batch, tails, strict=True)
+    )
+    return StagedBatch(rows=rows, size=len(batch))
+
+
+def store_staged(
+    *, session: Session, staged: StagedBatch, future_tolerance: timedelta
+) -> StoreResult:
+    """Store what is new or revised in a staged batch and move the buckets by exactly that."""
+    if not staged.size:
+        return StoreResult(stored=0, revised=0, duplicates=0, excluded=0)
+    session.execute(text(_STAGING))
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(_COPY) as copy:
+        copy.write(staged.rows)
+    stored, revised, excluded = session.execute(text(_STORE), {"tolerance": future_tolerance}).one()
+    return StoreResult(
+        stored=stored,
+        revised=revised,
+        duplicates=staged.size - stored - revised,
+        excluded=excluded,
+    )
+
+
 def store_batch(
     *,
     session: Session,
@@ -155,29 +200,12 @@ def store_batch(
     future_tolerance: timedelta,
     analyser: BatchAnalyser | None = None,
 ) -> StoreResult:
-    """Store what is new or revised in the batch and move the buckets by exactly that.
+    """Stage and store a batch in one go, the taxonomy refreshed in the same session.
 
     Without an analyser comments are stored unanalysed (no sentiment, themes or detected
     language), which is what `SCORING_TEXT_ANALYSIS=false` asks for.
     """
-    if not batch:
-        return StoreResult(stored=0, revised=0, duplicates=0, excluded=0)
     if analyser is not None:
         analyser.refresh(session)
-        tails = [staging_fields(analyser.analyse(item.event)) for item in batch]
-    else:
-        tails = [staging_fields(None)] * len(batch)
-    session.execute(text(_STAGING))
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(_COPY) as copy:
-        copy.write(
-            b"".join(
-                b"%s\x02%d\x02%d\x02%s\n"
-                % (item.event.to_bytes(), item.partition, item.offset, tail)
-                for item, tail in zip(batch, tails, strict=True)
-            )
-        )
-    stored, revised, excluded = session.execute(text(_STORE), {"tolerance": future_tolerance}).one()
-    return StoreResult(
-        stored=stored, revised=revised, duplicates=len(batch) - stored - revised, excluded=excluded
-    )
+    staged = stage_batch(batch, analyser)
+    return store_staged(session=session, staged=staged, future_tolerance=future_tolerance)

@@ -11,10 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
@@ -23,9 +24,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.scoring.analysis import BatchAnalyser
 from services.scoring.config import ScoringSettings
-from services.scoring.store import Positioned, store_batch
+from services.scoring.store import (
+    Positioned,
+    StagedBatch,
+    StoreResult,
+    stage_batch,
+    store_staged,
+)
 from shared.db import transaction
 from shared.events import FeedbackEvent
+from shared.gc_tuning import tune_for_batches
 from shared.kafka import (
     CONTROL_HEADER,
     REQUEST_ID_HEADER,
@@ -59,6 +67,24 @@ class WorkerStats:
     last_commit_at: float | None = None
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A polled batch decoded and turned into COPY rows, ready for the store thread."""
+
+    events: list[Positioned]
+    rows: StagedBatch
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """The batch the store thread is working on, with what its commit needs."""
+
+    records: list[ConsumerRecord]
+    staged: Staged
+    started: float
+    result: Future[StoreResult]
+
+
 class ScoringWorker:
     """Runs the poll-store-commit loop until asked to stop, then leaves the group cleanly."""
 
@@ -83,6 +109,9 @@ class ScoringWorker:
             else None
         )
         self.stats = WorkerStats()
+        self._lag = LagTracker(settings.group_id)
+        self._backoff = 0.0
+        self._in_flight: InFlight | None = None
         # Told the metrics of each committed batch (the alert engine); never on the commit path.
         self._on_committed = on_committed
 
@@ -91,7 +120,14 @@ class ScoringWorker:
         self._stop.set()
 
     def run(self) -> None:
-        """Consume until stopped; the consumer is closed only after the last commit."""
+        """Consume until stopped; the consumer is closed only after the last commit.
+
+        Two batches are in hand at a time: while PostgreSQL stores one (in the store
+        thread, which only waits on the database), this thread polls, decodes and analyses
+        the next, so the interpreter and the database work at the same time. Offsets are
+        committed per batch, and only for a batch whose transaction committed.
+        """
+        tune_for_batches()
         consumer = make_consumer(
             self._common.kafka_bootstrap_servers,
             topics=[self._common.voc_feedback_topic],
@@ -99,68 +135,82 @@ class ScoringWorker:
             max_poll_records=self._settings.max_batch,
         )
         log.info("scoring worker started", extra={"group_id": self._settings.group_id})
-        group = self._settings.group_id
-        lag = LagTracker(group)
-        backoff = 0.0
         try:
-            while not self._stop.is_set():
-                polled = consumer.poll(timeout_ms=self._settings.poll_timeout_ms)
-                lag.update(consumer)
-                records = [r for batch in polled.values() for r in batch]
-                if not records:
-                    continue
-                if self.stats.first_record_at is None:
-                    self.stats.first_record_at = time.monotonic()
-                started = time.perf_counter()
-                try:
-                    touched = self._process(records)
-                except (SQLAlchemyError, BrokerUnavailable) as exc:
-                    reason = "database" if isinstance(exc, SQLAlchemyError) else "broker"
-                    BATCH_FAILURES.labels(group, reason).inc()
-                    backoff = min(self._settings.retry_max_seconds, max(0.2, backoff * 2))
-                    log.warning(
-                        "database or broker unavailable; will retry the batch",
-                        extra={"error": type(exc).__name__, "retry_in_s": backoff},
-                    )
-                    _rewind(consumer, records)
-                    self._stop.wait(backoff)
-                    continue
-                backoff = 0.0
-                _commit(consumer)
-                BATCH_DURATION.labels(group).observe(time.perf_counter() - started)
-                BATCH_RECORDS.labels(group).observe(len(records))
-                self._committed(touched)
-                lag.processed(records)
-                lag.update(consumer)
-                self.stats.records += len(records)
-                self.stats.batches += 1
-                self.stats.last_commit_at = time.monotonic()
+            with ThreadPoolExecutor(1, thread_name_prefix="scoring-store") as store_thread:
+                while not self._stop.is_set():
+                    polled = consumer.poll(timeout_ms=self._settings.poll_timeout_ms)
+                    self._lag.update(consumer)
+                    records = [r for batch in polled.values() for r in batch]
+                    if records and self.stats.first_record_at is None:
+                        self.stats.first_record_at = time.monotonic()
+                    try:
+                        staged = self._stage(records)
+                    except (SQLAlchemyError, BrokerUnavailable) as exc:
+                        self._retry_later(consumer, [*self._settle(consumer), *records], exc)
+                        continue
+                    failed = self._settle(consumer)
+                    if failed:
+                        self._retry_later(consumer, [*failed, *records], None)
+                        continue
+                    if records:
+                        self._in_flight = InFlight(
+                            records=records,
+                            staged=staged,
+                            started=time.perf_counter(),
+                            result=store_thread.submit(self._store, staged.rows),
+                        )
+                self._settle(consumer)
         finally:
             consumer.close(autocommit=False)
             log.info("scoring worker stopped")
 
-    def _process(self, records: list[ConsumerRecord]) -> frozenset[str | None]:
-        """Store the batch; return the metrics it touched, for the after-commit hook."""
-        batch = list(self._decode(records))
-        touched = frozenset(item.event.metric for item in batch)
-        if not batch:
-            return touched
-        started = time.perf_counter()
+    def _stage(self, records: list[ConsumerRecord]) -> Staged:
+        """Decode and analyse a polled batch (the interpreter's share of the work)."""
+        events = list(self._decode(records))
+        if self._analyser is not None and events:
+            with self._sessions() as session:
+                self._analyser.refresh(session)
+        return Staged(events=events, rows=stage_batch(events, self._analyser))
+
+    def _store(self, staged: StagedBatch) -> StoreResult:
+        """The database's share: one transaction, run in the store thread."""
         with transaction(self._sessions) as session:
-            result = store_batch(
-                session=session,
-                batch=batch,
-                future_tolerance=self._future_tolerance,
-                analyser=self._analyser,
+            return store_staged(
+                session=session, staged=staged, future_tolerance=self._future_tolerance
             )
-        self.stats.stored += result.stored
-        self.stats.duplicates += result.duplicates
+
+    def _settle(self, consumer: KafkaConsumer) -> list[ConsumerRecord]:
+        """Wait for the batch in the store thread; commit its offsets if it was stored.
+
+        Returns its records if storing failed for a reason worth retrying (the database or
+        broker is down); anything else is a bug and ends the worker.
+        """
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is None:
+            return []
+        try:
+            result = in_flight.result.result()
+        except (SQLAlchemyError, BrokerUnavailable) as exc:
+            self._note_failure(exc)
+            return in_flight.records
+        self._backoff = 0.0
+        _commit(consumer, in_flight.records)
+        group = self._settings.group_id
+        BATCH_DURATION.labels(group).observe(time.perf_counter() - in_flight.started)
+        BATCH_RECORDS.labels(group).observe(len(in_flight.records))
         EVENTS_STORED.inc(result.stored)
         EVENTS_DEDUPLICATED.inc(result.duplicates)
+        self._lag.processed(in_flight.records)
+        self._lag.update(consumer)
+        self.stats.records += len(in_flight.records)
+        self.stats.batches += 1
+        self.stats.stored += result.stored
+        self.stats.duplicates += result.duplicates
+        self.stats.last_commit_at = time.monotonic()
         if log.isEnabledFor(logging.DEBUG):
             # One line per event lets an operator follow a webhook's request id into
             # scoring; at INFO it would cost more than storing the event does.
-            for item in batch:
+            for item in in_flight.staged.events:
                 log.debug(
                     "event stored",
                     extra={
@@ -173,15 +223,34 @@ class ScoringWorker:
         log.debug(
             "batch stored",
             extra={
-                "records": len(records),
+                "records": len(in_flight.records),
                 "stored": result.stored,
                 "revised": result.revised,
                 "duplicates": result.duplicates,
                 "excluded": result.excluded,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "ms": round((time.perf_counter() - in_flight.started) * 1000, 1),
             },
         )
-        return touched
+        self._committed(frozenset(item.event.metric for item in in_flight.staged.events))
+        return []
+
+    def _note_failure(self, exc: Exception) -> None:
+        reason = "database" if isinstance(exc, SQLAlchemyError) else "broker"
+        BATCH_FAILURES.labels(self._settings.group_id, reason).inc()
+        self._backoff = min(self._settings.retry_max_seconds, max(0.2, self._backoff * 2))
+        log.warning(
+            "database or broker unavailable; will retry the batch",
+            extra={"error": type(exc).__name__, "retry_in_s": self._backoff},
+        )
+
+    def _retry_later(
+        self, consumer: KafkaConsumer, records: list[ConsumerRecord], exc: Exception | None
+    ) -> None:
+        """Rewind to the first record not stored and wait out the back-off."""
+        if exc is not None:
+            self._note_failure(exc)
+        _rewind(consumer, records)
+        self._stop.wait(self._backoff)
 
     def _committed(self, touched: frozenset[str | None]) -> None:
         """Pass the batch's metrics to the hook; a failing hook is logged, never raised."""
@@ -237,10 +306,24 @@ def _rewind(consumer: KafkaConsumer, records: list[ConsumerRecord]) -> None:
             consumer.seek(tp, offset)
 
 
-def _commit(consumer: KafkaConsumer) -> None:
-    """Commit what was consumed; a failed commit only means the batch will be replayed harmlessly."""
+def _commit(consumer: KafkaConsumer, records: list[ConsumerRecord]) -> None:
+    """Commit past a stored batch; a failed commit only means it will be replayed harmlessly.
+
+    The offsets are the batch's own, not the consumer's position, which is already past
+    the next batch being staged. A rebalance while the batch was being stored may have
+    given some of its partitions to another member, whose commits must not be overwritten:
+    those are left for it, and it will find the batch's events already stored.
+    """
+    assigned = consumer.assignment()
+    done: dict[TopicPartition, int] = {}
+    for r in records:
+        tp = TopicPartition(r.topic, r.partition)
+        if tp in assigned:
+            done[tp] = max(done.get(tp, -1), r.offset + 1)
+    if not done:
+        return
     try:
-        consumer.commit()
+        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in done.items()})
     except (CommitFailedError, KafkaError) as exc:
         log.warning(
             "offset commit failed; records will be redelivered and deduplicated",
