@@ -51,6 +51,7 @@ class Report:
     http: list[tuple[str, str, float, float, float, int]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     api: list[tuple[str, float, float, float, float]] = field(default_factory=list)
+    scaling: list[tuple[str, float, float]] = field(default_factory=list)
     memory: dict[str, float] = field(default_factory=dict)
 
     def markdown(self) -> str:
@@ -78,6 +79,19 @@ class Report:
             ]
             for label, p50, p95, p99, target in self.api:
                 out.append(f"| {label} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {target:.0f} |")
+            out.append("")
+        if self.scaling:
+            small, large = bench_api.SMALL_EVENTS, bench_api.EVENTS
+            out += [
+                f"Cost against stored events: the same metric queries over {small:,} and "
+                f"{large:,} responses (same seed, same year), p50 of {bench_api.REQUESTS} "
+                "requests each, measured back to back:",
+                "",
+                f"| request | p50 ms at {small:,} | p50 ms at {large:,} | ratio |",
+                "|---|---:|---:|---:|",
+            ]
+            for label, p_small, p_large in self.scaling:
+                out.append(f"| {label} | {p_small:.1f} | {p_large:.1f} | {p_large / p_small:.2f} |")
             out.append("")
         out += ["Peak resident memory (VmHWM) of each service process over the run:", ""]
         out += [f"- {name}: {mib:,.0f} MiB" for name, mib in self.memory.items()]
@@ -220,6 +234,7 @@ def main() -> None:
             report.memory[service.name] = peak_rss_mib(service.proc.pid)
 
         report.api = bench_api.latency_rows(env, work)
+        report.scaling = bench_api.scaling_rows(env, work)
     finally:
         for s in services:
             s.stop()
