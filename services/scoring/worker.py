@@ -112,6 +112,7 @@ class ScoringWorker:
         self._lag = LagTracker(settings.group_id)
         self._backoff = 0.0
         self._in_flight: InFlight | None = None
+        self._offsets = OffsetsToCommit()
         # Told the metrics of each committed batch (the alert engine); never on the commit path.
         self._on_committed = on_committed
 
@@ -152,6 +153,8 @@ class ScoringWorker:
                     if failed:
                         self._retry_later(consumer, [*failed, *records], None)
                         continue
+                    if not records and self._offsets:
+                        self._offsets.commit(consumer)  # one refused by a rebalance
                     if records:
                         self._in_flight = InFlight(
                             records=records,
@@ -194,7 +197,8 @@ class ScoringWorker:
             self._note_failure(exc)
             return in_flight.records
         self._backoff = 0.0
-        _commit(consumer, in_flight.records)
+        self._offsets.add(in_flight.records)
+        self._offsets.commit(consumer)
         group = self._settings.group_id
         BATCH_DURATION.labels(group).observe(time.perf_counter() - in_flight.started)
         BATCH_RECORDS.labels(group).observe(len(in_flight.records))
@@ -306,26 +310,41 @@ def _rewind(consumer: KafkaConsumer, records: list[ConsumerRecord]) -> None:
             consumer.seek(tp, offset)
 
 
-def _commit(consumer: KafkaConsumer, records: list[ConsumerRecord]) -> None:
-    """Commit past a stored batch; a failed commit only means it will be replayed harmlessly.
+class OffsetsToCommit:
+    """Offsets of stored batches not yet committed, kept until a commit succeeds.
 
-    The offsets are the batch's own, not the consumer's position, which is already past
-    the next batch being staged. A rebalance while the batch was being stored may have
-    given some of its partitions to another member, whose commits must not be overwritten:
-    those are left for it, and it will find the batch's events already stored.
+    The offsets are each batch's own, not the consumer's position, which is already past
+    the next batch being staged. A commit refused mid-rebalance is tried again after it:
+    a member that keeps a partition may already have fetched all of it, and would
+    otherwise never commit its end. Partitions a rebalance gave to another member are
+    dropped, so their new owner's commits are never overwritten; it re-reads from the last
+    commit and finds those events already stored.
     """
-    assigned = consumer.assignment()
-    done: dict[TopicPartition, int] = {}
-    for r in records:
-        tp = TopicPartition(r.topic, r.partition)
-        if tp in assigned:
-            done[tp] = max(done.get(tp, -1), r.offset + 1)
-    if not done:
-        return
-    try:
-        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in done.items()})
-    except (CommitFailedError, KafkaError) as exc:
-        log.warning(
-            "offset commit failed; records will be redelivered and deduplicated",
-            extra={"error": str(exc)},
-        )
+
+    def __init__(self) -> None:
+        self._pending: dict[TopicPartition, int] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._pending)
+
+    def add(self, records: list[ConsumerRecord]) -> None:
+        """Note a stored batch's records."""
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            self._pending[tp] = max(self._pending.get(tp, -1), r.offset + 1)
+
+    def commit(self, consumer: KafkaConsumer) -> None:
+        """Commit what is pending for the partitions this member still owns."""
+        assigned = consumer.assignment()
+        self._pending = {tp: o for tp, o in self._pending.items() if tp in assigned}
+        if not self._pending:
+            return
+        try:
+            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in self._pending.items()})
+        except (CommitFailedError, KafkaError) as exc:
+            log.warning(
+                "offset commit failed; will retry, and records may be redelivered and deduplicated",
+                extra={"error": str(exc)},
+            )
+            return
+        self._pending = {}
