@@ -153,8 +153,6 @@ class ScoringWorker:
                     if failed:
                         self._retry_later(consumer, [*failed, *records], None)
                         continue
-                    if not records and self._offsets:
-                        self._offsets.commit(consumer)  # one refused by a rebalance
                     if records:
                         self._in_flight = InFlight(
                             records=records,
@@ -185,11 +183,13 @@ class ScoringWorker:
     def _settle(self, consumer: KafkaConsumer) -> list[ConsumerRecord]:
         """Wait for the batch in the store thread; commit its offsets if it was stored.
 
-        Returns its records if storing failed for a reason worth retrying (the database or
-        broker is down); anything else is a bug and ends the worker.
+        With no batch in hand, retry offsets a rebalance refused. Returns the batch's records
+        if storing failed for a reason worth retrying (the database or broker is down);
+        anything else is a bug and ends the worker.
         """
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is None:
+            self._offsets.commit(consumer)  # nothing pending is no call to the broker
             return []
         try:
             result = in_flight.result.result()
@@ -324,9 +324,6 @@ class OffsetsToCommit:
     def __init__(self) -> None:
         self._pending: dict[TopicPartition, int] = {}
 
-    def __bool__(self) -> bool:
-        return bool(self._pending)
-
     def add(self, records: list[ConsumerRecord]) -> None:
         """Note a stored batch's records."""
         for r in records:
@@ -335,6 +332,8 @@ class OffsetsToCommit:
 
     def commit(self, consumer: KafkaConsumer) -> None:
         """Commit what is pending for the partitions this member still owns."""
+        if not self._pending:
+            return
         assigned = consumer.assignment()
         self._pending = {tp: o for tp, o in self._pending.items() if tp in assigned}
         if not self._pending:
