@@ -114,6 +114,9 @@ class EventProducer:
             "max_block_ms": delivery_timeout_ms,
             "bootstrap_timeout_ms": delivery_timeout_ms,
             "reconnect_backoff_max_ms": 2000,
+            # The client's own sensors cost CPU on every record and nothing reads them: the
+            # Prometheus metrics in shared/observability.py are what operators see.
+            "metrics_enabled": False,
         }
         self._timeout_s = delivery_timeout_ms / 1000
         self._producer: KafkaProducer | None = None
