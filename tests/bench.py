@@ -228,13 +228,19 @@ def main() -> None:
                 ingest_url=ingest.url, api_url=api.url, secret=secret, key=key, seconds=1
             )
             for rate in FRESHNESS_RATES:
-                fresh, reached = _freshness_under_load(ingest.url, api.url, secret, key, rate)
+                pids = {s.name: s.proc.pid for s in (ingest, scoring, api) if s.proc is not None}
+                assert broker.process is not None
+                pids["broker"] = broker.process.pid
+                fresh, reached, cores = _freshness_under_load(
+                    ingest.url, api.url, secret, key, rate, pids
+                )
                 report.lines.append(
                     f"freshness (202 answered to visible in the API) with {rate} webhooks/s asked "
                     f"({reached:,.0f}/s reached): p50 {pct(fresh.seconds, 50):.0f} ms, "
                     f"p95 **{pct(fresh.seconds, 95):.0f} ms**, p99 {pct(fresh.seconds, 99):.0f} ms "
                     f"over {len(fresh.seconds)} probes, {fresh.lost} never visible "
-                    "(target p95 under 1000 ms at 500/s)"
+                    "(target p95 under 1000 ms at 500/s); cores used: "
+                    + ", ".join(f"{name} {used:.2f}" for name, used in cores.items())
                 )
 
         if "api" in ONLY:
@@ -290,18 +296,23 @@ def _pcts(latencies: list[float]) -> tuple[float, float, float]:
 
 
 def _freshness_under_load(
-    ingest_url: str, api_url: str, secret: str, key: str, rate: int
-) -> tuple[Freshness, float]:
+    ingest_url: str, api_url: str, secret: str, key: str, rate: int, pids: dict[str, int]
+) -> tuple[Freshness, float, dict[str, float]]:
     """Probe freshness while CLIENTS processes try to keep `rate` webhooks a second coming;
-    return the probes and the rate the load actually reached."""
+    return the probes, the rate the load actually reached and the cores each of `pids` used
+    while the probes ran."""
     seconds = 20.0
     target = {"url": ingest_url, "secret": secret}
     with load_in_background("webhook", target, seconds, rate=rate) as load:
         time.sleep(2)  # probe once the load is steady
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        started = time.monotonic()
         fresh = measure_freshness(
             ingest_url=ingest_url, api_url=api_url, secret=secret, key=key, seconds=seconds - 4
         )
-    return fresh, load.results[0] / seconds
+        elapsed = time.monotonic() - started
+        cores = {name: (cpu_seconds(pid) - before[name]) / elapsed for name, pid in pids.items()}
+    return fresh, load.results[0] / seconds, cores
 
 
 def _start_noop(port: int, env: dict[str, str], work: Path):  # type: ignore[no-untyped-def]
