@@ -32,13 +32,14 @@ from shared.migrate import upgrade
 from shared.models import Source
 from shared.providers import mint_standard_webhooks_secret
 from shared.settings import CommonSettings
-from tests import bench_api
+from tests import bench_api, bench_producer
 from tests.bench_freshness import PROBE_SOURCE, Freshness, measure_freshness
 from tests.bench_load import CLIENTS, hammer, load_in_background, pct
 from tests.support.stack import Service, http_service, service_env
 from tests.support.stream import generate, produce
 
 NOOP_APP = "tests.bench_noop:app"
+PRODUCER_TOPIC = "voc.bench.producer"
 SECONDS = 8.0
 FRESHNESS_RATES = (200, 500)  # webhooks a second of background load while freshness is probed
 REPORT_PATH = Path("docs/BENCHMARKS.md")
@@ -195,6 +196,25 @@ def main() -> None:
             report.lines.append(
                 f"server CPU per request: ingest {ingest_cpu * 1000:.2f} ms, no-op "
                 f"{noop_cpu * 1000:.2f} ms ({ingest_cpu / noop_cpu:.1f} times)"
+            )
+            ensure_topics(bootstrap, [PRODUCER_TOPIC], partitions=6)
+            sends = bench_producer.measure(
+                bootstrap, PRODUCER_TOPIC, seconds=SECONDS, in_flight=CLIENTS
+            )
+            report.http.append(
+                (
+                    f"kafka-python producer alone, {CLIENTS} sends in flight, acks=all",
+                    f"{sends.rate:,.0f} sends/s",
+                    *_pcts(sends.latencies),
+                    0,
+                )
+            )
+            # Both servers are CPU-bound here, so rates go as the inverse of CPU per request.
+            report.lines.append(
+                f"producer CPU per acknowledged send: {sends.cpu_per_send * 1000:.2f} ms, in a "
+                "process doing nothing else; a webhook costing no more than the no-op's request "
+                "plus one send would reach a ratio of at most "
+                f"{noop_cpu / (noop_cpu + sends.cpu_per_send):.2f}"
             )
 
         if "scoring" in ONLY:
