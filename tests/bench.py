@@ -398,8 +398,8 @@ def _seed_history(url: str, sessions: Any, *, days: int, per_hour: int) -> tuple
     """Seed past responses with SQL (fast), then build their buckets with the real rebuild.
 
     Returns the responses stored and those in the last 30 days, the earlier sections' among
-    them: those are recent, so a window ending now reads many of them from raw rows at its
-    edge, which is why the metric read is slower here than over the seeded history alone.
+    them: the metric read sums their buckets too, so it is slower here than over the seeded
+    history alone, and its row has to say so.
     """
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
