@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 import uvloop
 
+from services.ingest.publish import traced
 from shared.kafka import EventProducer
 from tests.support.stream import generate
 
@@ -65,7 +66,7 @@ async def _drive(
 ) -> ProducerRun:
     # A real event's bytes, as ingest sends them; keys differ so records spread over partitions.
     value = generate(1, seed=1)[0].to_bytes()
-    headers = {"voc-request-id": uuid.uuid4().hex.encode()}
+    headers = traced(uuid.uuid4().hex)
     await producer.send(topic, key=uuid.uuid4().bytes, value=value, headers=headers)  # connects
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
